@@ -1,0 +1,67 @@
+#pragma once
+// The composition root of the core: builds every enabled module from the
+// configuration and answers the few questions the Orthanc adapter asks. Knows
+// nothing of the Orthanc SDK, so integration-free tests can drive it whole.
+#include <memory>
+#include <string>
+
+#include "Common/Configuration.h"
+#include "Common/Database.h"
+#include "Common/Http.h"
+#include "Common/OrthancRest.h"
+#include "Common/Router.h"
+#include "Index/IndexWorker.h"
+#include "Index/StudyIndexStore.h"
+#include "Index/StudyReader.h"
+#include "Security/AccessGate.h"
+#include "Security/Authenticator.h"
+#include "Security/LoginThrottle.h"
+#include "Security/PasswordHasher.h"
+#include "Security/PermissionTable.h"
+#include "Security/SessionStore.h"
+#include "Security/UserStore.h"
+
+namespace HospitalBridge {
+
+class Bridge {
+ public:
+  // Opens and migrates the database, creates the bootstrap administrator.
+  // Throws StartupError with a message for the administrator.
+  Bridge(const Configuration& config, IOrthancRest& orthanc, const std::string& orthancVersion);
+  ~Bridge();
+
+  // Orthanc's incoming-request filter: may this request go on?
+  bool AllowRequest(const HttpRequest& request) { return gate_.Allows(request); }
+  // Every route under /bridge/ (and later /s/).
+  HttpResponse HandleRequest(const HttpRequest& request);
+
+  // Orthanc's change events. They only record the ID and return.
+  void OnOrthancStarted();
+  void OnOrthancStopping();
+  void OnStudyChanged(const std::string& orthancId);
+  void OnStudyDeleted(const std::string& orthancId);
+
+  const Configuration& Config() const { return config_; }
+  IndexWorker* Worker() { return worker_.get(); }
+  StudyIndexStore& Studies() { return studies_; }
+  UserStore& Users() { return users_; }
+
+ private:
+  HttpResponse Dispatch(const HttpRequest& request);
+
+  const Configuration config_;
+  Database database_;
+  PasswordHasher hasher_;
+  UserStore users_;
+  SessionStore sessions_;
+  LoginThrottle throttle_;
+  Authenticator authenticator_;
+  PermissionTable permissions_;
+  Router router_;
+  AccessGate gate_;
+  StudyIndexStore studies_;
+  StudyReader reader_;
+  std::unique_ptr<IndexWorker> worker_;
+};
+
+}  // namespace HospitalBridge

@@ -1,0 +1,190 @@
+#include "Common/Configuration.h"
+
+
+#include "Common/EmbeddedResources.h"
+#include "Common/Errors.h"
+#include "Common/Text.h"
+#include "Common/Json.h"
+
+namespace HospitalBridge {
+namespace {
+const char kSection[] = "HospitalBridge";
+
+std::string TypeName(const Json::Value& value) {
+  switch (value.type()) {
+    case Json::nullValue:
+      return "null";
+    case Json::intValue:
+    case Json::uintValue:
+      return "an integer";
+    case Json::realValue:
+      return "a number";
+    case Json::stringValue:
+      return "a string";
+    case Json::booleanValue:
+      return "a boolean";
+    case Json::arrayValue:
+      return "a list";
+    case Json::objectValue:
+      return "an object";
+  }
+  return "a value";
+}
+
+bool SameKind(const Json::Value& expected, const Json::Value& actual) {
+  if (expected.isIntegral() && !expected.isBool()) return actual.isIntegral() && !actual.isBool();
+  return expected.type() == actual.type();
+}
+
+void MergeInto(const Json::Value& defaults, const Json::Value& user, const std::string& path, Json::Value& merged) {
+  if (!user.isObject()) {
+    throw StartupError("invalid configuration option " + path + ": expected an object, got " + TypeName(user));
+  }
+  for (const std::string& key : user.getMemberNames()) {
+    const std::string optionPath = path + "." + key;
+    if (!defaults.isMember(key)) {
+      std::string known;
+      for (const std::string& candidate : defaults.getMemberNames()) {
+        known += (known.empty() ? "" : ", ") + candidate;
+      }
+      throw StartupError("unknown configuration option " + optionPath + " (options known in " + path + ": " +
+                         known + ")");
+    }
+    const Json::Value& expected = defaults[key];
+    const Json::Value& actual = user[key];
+    if (expected.isObject()) {
+      MergeInto(expected, actual, optionPath, merged[key]);
+    } else if (!SameKind(expected, actual)) {
+      throw StartupError("invalid configuration option " + optionPath + ": expected " + TypeName(expected) +
+                         ", got " + TypeName(actual));
+    } else {
+      merged[key] = actual;
+    }
+  }
+}
+
+class Reader {
+ public:
+  explicit Reader(const Json::Value& merged) : merged_(merged) {}
+
+  const Json::Value& At(const std::string& dottedPath) const {
+    const Json::Value* node = &merged_;
+    size_t start = 0;
+    while (true) {
+      size_t dot = dottedPath.find('.', start);
+      node = &(*node)[dottedPath.substr(start, dot - start)];
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    return *node;
+  }
+
+  std::string String(const std::string& path) const { return At(path).asString(); }
+  bool Bool(const std::string& path) const { return At(path).asBool(); }
+
+  int64_t Integer(const std::string& path, int64_t min, int64_t max) const {
+    const Json::Value& value = At(path);
+    if (!value.isInt64() || value.asInt64() < min || value.asInt64() > max) {
+      throw StartupError("invalid configuration option " + std::string(kSection) + "." + path + ": must be between " +
+                         std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                         JsonText::Write(value));
+    }
+    return value.asInt64();
+  }
+
+ private:
+  const Json::Value& merged_;
+};
+
+[[noreturn]] void Invalid(const std::string& path, const std::string& why) {
+  throw StartupError("invalid configuration option " + std::string(kSection) + "." + path + ": " + why);
+}
+
+bool BoolOption(const Json::Value& orthanc, const char* name, bool fallback) {
+  return orthanc.isMember(name) && orthanc[name].isBool() ? orthanc[name].asBool() : fallback;
+}
+}  // namespace
+
+Json::Value DefaultConfigurationJson() {
+  std::string text;
+  if (!FindEmbeddedFile("Resources/DefaultConfiguration.json", text)) {
+    throw StartupError("the embedded default configuration is missing (build problem)");
+  }
+  return JsonText::ParseConfiguration(text, "the embedded default configuration");
+}
+
+Json::Value MergeConfiguration(const Json::Value& defaults, const Json::Value& section) {
+  Json::Value merged = defaults;
+  if (!section.isNull()) MergeInto(defaults, section, kSection, merged);
+  return merged;
+}
+
+Configuration LoadConfiguration(const Json::Value& orthanc) {
+  Json::Value merged = MergeConfiguration(DefaultConfigurationJson(), orthanc.get(kSection, Json::Value()));
+  Reader read(merged);
+  Configuration config;
+
+  config.siteId = read.String("Site.Id");
+  if (!Text::IsIdentifier(config.siteId, "_-", 1, 32)) {
+    Invalid("Site.Id", "use 1 to 32 letters, digits, '-' or '_', got \"" + config.siteId + "\"");
+  }
+  config.siteName = read.String("Site.Name");
+  if (config.siteName.empty() || config.siteName.size() > 128) Invalid("Site.Name", "must be 1 to 128 characters");
+
+  config.databasePath = read.String("DatabasePath");
+  if (config.databasePath.empty()) {
+    std::string folder = orthanc.get("IndexDirectory", orthanc.get("StorageDirectory", "OrthancStorage")).asString();
+    config.databasePath = folder + "/hospitalbridge.db";
+  }
+
+  config.webAppEnabled = read.Bool("Modules.WebApp");
+  StudyIndexSettings& index = config.studyIndex;
+  index.enabled = read.Bool("Modules.StudyIndex");
+  index.refreshDelayMs = static_cast<int>(read.Integer("StudyIndex.RefreshDelayMs", 50, 60000));
+  index.reconcileAtStart = read.Bool("StudyIndex.ReconcileAtStart");
+  index.defaultPageSize = static_cast<int>(read.Integer("StudyIndex.DefaultPageSize", 1, 1000));
+  index.maxPageSize = static_cast<int>(read.Integer("StudyIndex.MaxPageSize", 1, 1000));
+  if (index.defaultPageSize > index.maxPageSize) {
+    Invalid("StudyIndex.DefaultPageSize", "must not exceed StudyIndex.MaxPageSize (" +
+                                              std::to_string(index.maxPageSize) + ")");
+  }
+
+  SecuritySettings& security = config.security;
+  security.bootstrapAdminUsername = read.String("Security.BootstrapAdmin.Username");
+  if (!Text::IsIdentifier(security.bootstrapAdminUsername, "._@-", 1, 64)) {
+    Invalid("Security.BootstrapAdmin.Username", "use 1 to 64 letters, digits, '.', '_', '@' or '-'");
+  }
+  security.bootstrapAdminPasswordVariable = read.String("Security.BootstrapAdmin.PasswordEnvironmentVariable");
+  security.bootstrapAdminPasswordFile = read.String("Security.BootstrapAdmin.PasswordFile");
+  security.passwordHashIterations =
+      static_cast<uint32_t>(read.Integer("Security.PasswordHashIterations", 100000, 10000000));
+  security.sessionIdleMinutes = static_cast<int>(read.Integer("Security.SessionIdleMinutes", 1, 1440));
+  security.sessionMaxHours = static_cast<int>(read.Integer("Security.SessionMaxHours", 1, 168));
+  security.credentialCacheSeconds = static_cast<int>(read.Integer("Security.CredentialCacheSeconds", 1, 3600));
+  security.maxFailuresPerUser = static_cast<int>(read.Integer("Security.LoginThrottle.MaxFailuresPerUser", 1, 1000));
+  security.maxFailuresPerAddress =
+      static_cast<int>(read.Integer("Security.LoginThrottle.MaxFailuresPerAddress", 1, 100000));
+  security.throttleWindowMinutes = static_cast<int>(read.Integer("Security.LoginThrottle.WindowMinutes", 1, 1440));
+  security.lockoutMinutes = static_cast<int>(read.Integer("Security.LoginThrottle.LockoutMinutes", 1, 1440));
+  security.maxRequestBodyBytes =
+      static_cast<size_t>(read.Integer("Security.MaxRequestBodyKilobytes", 1, 65536)) * 1024;
+
+  OrthancSettings& own = config.orthanc;
+  own.name = orthanc.get("Name", "Orthanc").asString();
+  own.dicomAet = orthanc.get("DicomAet", "ORTHANC").asString();
+  own.remoteAccessAllowed = BoolOption(orthanc, "RemoteAccessAllowed", false);
+  own.sslEnabled = BoolOption(orthanc, "SslEnabled", false);
+  own.authenticationExplicit = orthanc.isMember("AuthenticationEnabled");
+  // Orthanc turns its own authentication on when remote access is allowed and
+  // the option is absent.
+  own.authenticationEnabled = BoolOption(orthanc, "AuthenticationEnabled", own.remoteAccessAllowed);
+  if (own.authenticationEnabled) {
+    throw StartupError(
+        "Orthanc's own \"AuthenticationEnabled\" must be false: HospitalBridge's gate authenticates every request "
+        "and Orthanc's Basic authentication would refuse its users. Set \"AuthenticationEnabled\": false in "
+        "orthanc.json.");
+  }
+  return config;
+}
+
+}  // namespace HospitalBridge

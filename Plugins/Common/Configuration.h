@@ -1,0 +1,67 @@
+#pragma once
+// The plugin's typed configuration: the "HospitalBridge" section of
+// orthanc.json merged over Resources/DefaultConfiguration.json, validated once
+// at start. Code reads these fields, never raw JSON.
+#include <json/json.h>
+
+#include <cstdint>
+#include <string>
+
+namespace HospitalBridge {
+
+struct SecuritySettings {
+  std::string bootstrapAdminUsername;
+  std::string bootstrapAdminPasswordVariable;
+  std::string bootstrapAdminPasswordFile;
+  uint32_t passwordHashIterations = 600000;
+  int sessionIdleMinutes = 30;
+  int sessionMaxHours = 12;
+  int credentialCacheSeconds = 300;
+  int maxFailuresPerUser = 5;
+  int maxFailuresPerAddress = 20;
+  int throttleWindowMinutes = 15;
+  int lockoutMinutes = 15;
+  size_t maxRequestBodyBytes = 1024 * 1024;
+};
+
+struct StudyIndexSettings {
+  bool enabled = true;
+  int refreshDelayMs = 500;
+  bool reconcileAtStart = true;
+  int defaultPageSize = 50;
+  int maxPageSize = 500;
+};
+
+// What the plugin needs to know of Orthanc's own configuration.
+struct OrthancSettings {
+  std::string name;
+  std::string dicomAet;
+  bool remoteAccessAllowed = false;
+  bool sslEnabled = false;
+  bool authenticationEnabled = false;
+  bool authenticationExplicit = false;  // "AuthenticationEnabled" present in the file
+};
+
+struct Configuration {
+  std::string siteId;
+  std::string siteName;
+  std::string databasePath;
+  bool webAppEnabled = true;
+  StudyIndexSettings studyIndex;
+  SecuritySettings security;
+  OrthancSettings orthanc;
+};
+
+// The embedded defaults, as documented JSON.
+Json::Value DefaultConfigurationJson();
+
+// Merges `section` over `defaults`. Throws StartupError naming the first
+// offending option ("HospitalBridge.Security.Foo") for an unknown option or a
+// value whose type differs from the default's.
+Json::Value MergeConfiguration(const Json::Value& defaults, const Json::Value& section);
+
+// Reads Orthanc's whole configuration (as given to the plugin) and builds the
+// typed configuration, checking ranges. Throws StartupError.
+Configuration LoadConfiguration(const Json::Value& orthancConfiguration);
+
+}  // namespace HospitalBridge

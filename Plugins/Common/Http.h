@@ -1,0 +1,43 @@
+#pragma once
+// HTTP as the core sees it, independent of Orthanc's SDK: the adapter turns
+// Orthanc's request into an HttpRequest and writes the HttpResponse back.
+#include <json/json.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace HospitalBridge {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", "PUT", "DELETE"
+  std::string path;    // without the query string, e.g. "/bridge/studies"
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::map<std::string, std::string> query;
+  std::string body;
+  std::string remoteIp;
+
+  std::string Header(const std::string& lowerCaseName) const;
+  std::string Query(const std::string& name) const;
+  bool HasQuery(const std::string& name) const { return query.count(name) > 0; }
+  std::string Cookie(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string contentType = "application/json; charset=utf-8";
+  std::string body;
+  std::string location;  // for redirects
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static HttpResponse Json(const Json::Value& value, int status = 200);
+  static HttpResponse Error(int status, const std::string& error, const std::string& detail = "");
+  static HttpResponse Redirect(const std::string& location);
+  void AddHeader(const std::string& name, const std::string& value) { headers.emplace_back(name, value); }
+};
+
+// "%2F" → "/", "+" kept as is (paths), and for query strings "+" → " ".
+std::string UrlDecode(const std::string& text, bool plusIsSpace);
+
+}  // namespace HospitalBridge

@@ -1,0 +1,24 @@
+#pragma once
+// JSON in and out, with the strictness each side needs.
+#include <json/json.h>
+
+#include <string>
+
+namespace HospitalBridge {
+namespace JsonText {
+
+// A client's request body: strict JSON, one object. Throws HttpError 400
+// saying what is wrong.
+Json::Value ParseRequestObject(const std::string& body);
+
+// Configuration files: comments allowed, as in orthanc.json. Throws
+// StartupError naming `what`.
+Json::Value ParseConfiguration(const std::string& text, const std::string& what);
+
+// Lenient parse of Orthanc's own answers; false if not JSON.
+bool Parse(const std::string& text, Json::Value& value);
+
+std::string Write(const Json::Value& value);  // compact, UTF-8
+
+}  // namespace JsonText
+}  // namespace HospitalBridge

@@ -1,0 +1,29 @@
+#pragma once
+// What the core may ask of Orthanc: reads on Orthanc's own REST API. The
+// adapter implements it with the plugin SDK (in process, no HTTP); unit tests
+// give canned answers. Never call it from an Orthanc callback's thread.
+#include <json/json.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace HospitalBridge {
+
+// Orthanc could not answer (stopping, internal error): try again later.
+class OrthancUnavailable : public std::runtime_error {
+ public:
+  explicit OrthancUnavailable(const std::string& message) : std::runtime_error(message) {}
+};
+
+class IOrthancRest {
+ public:
+  virtual ~IOrthancRest() = default;
+  // GET `uri`. False when Orthanc has no such resource; throws
+  // OrthancUnavailable for any other failure.
+  virtual bool Get(const std::string& uri, std::string& body) = 0;
+
+  // Same, parsed as JSON; throws OrthancUnavailable if the answer is not JSON.
+  bool GetJson(const std::string& uri, Json::Value& value);
+};
+
+}  // namespace HospitalBridge

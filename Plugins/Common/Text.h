@@ -1,0 +1,14 @@
+#pragma once
+// Checks on short identifiers from configuration and requests.
+#include <string>
+
+namespace HospitalBridge {
+namespace Text {
+
+// True when `text` has between `minLength` and `maxLength` characters, each
+// an ASCII letter, a digit, or one of `extra`.
+bool IsIdentifier(const std::string& text, const std::string& extra, size_t minLength, size_t maxLength);
+bool IsDigits(const std::string& text, size_t minLength, size_t maxLength);
+
+}  // namespace Text
+}  // namespace HospitalBridge

@@ -1,0 +1,189 @@
+#include "Index/IndexWorker.h"
+
+#include <algorithm>
+
+#include "Common/Log.h"
+#include "Common/Time.h"
+
+namespace HospitalBridge {
+namespace {
+const int64_t kRetryAfterFailureMs = 5000;
+}
+
+IndexWorker::IndexWorker(StudyIndexStore& store, StudyReader& reader, int refreshDelayMs)
+    : store_(store), reader_(reader), delayMs_(refreshDelayMs), maxWaitMs_(10LL * refreshDelayMs) {}
+
+IndexWorker::~IndexWorker() { Stop(); }
+
+void IndexWorker::Start(bool reconcile) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  reconcileRequested_ = reconcile;
+  state_ = "idle";
+  thread_ = std::thread(&IndexWorker::Run, this);
+}
+
+void IndexWorker::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    state_ = "stopped";
+  }
+  wakeUp_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void IndexWorker::StudyChanged(const std::string& orthancId) {
+  int64_t now = Time::NowMilliseconds();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    deleted_.erase(orthancId);
+    auto inserted = changed_.emplace(orthancId, Pending{now, now});
+    if (!inserted.second) inserted.first->second.lastMs = now;
+  }
+  wakeUp_.notify_one();
+}
+
+void IndexWorker::StudyDeleted(const std::string& orthancId) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    changed_.erase(orthancId);
+    deleted_.insert(orthancId);
+  }
+  wakeUp_.notify_one();
+}
+
+void IndexWorker::RequestReconcile() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reconcileRequested_ = true;
+  }
+  wakeUp_.notify_one();
+}
+
+size_t IndexWorker::QueueDepth() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return changed_.size() + deleted_.size() + inProgress_;
+}
+
+std::string IndexWorker::State() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return state_;
+}
+
+void IndexWorker::TakeDue(int64_t nowMs, bool ignoreDelay, std::set<std::string>& refresh,
+                          std::set<std::string>& remove, bool& reconcile, int64_t& waitMs) {
+  reconcile = reconcileRequested_;
+  reconcileRequested_ = false;
+  remove.swap(deleted_);
+  waitMs = 60000;
+  for (auto it = changed_.begin(); it != changed_.end();) {
+    int64_t dueAt = std::min(it->second.lastMs + delayMs_, it->second.firstMs + maxWaitMs_);
+    if (ignoreDelay || dueAt <= nowMs) {
+      refresh.insert(it->first);
+      it = changed_.erase(it);
+    } else {
+      waitMs = std::min(waitMs, dueAt - nowMs);
+      ++it;
+    }
+  }
+  inProgress_ = refresh.size() + remove.size();
+}
+
+void IndexWorker::Refresh(const std::string& orthancId) {
+  std::optional<StudyRecord> previous = store_.FindByOrthancId(orthancId);
+  std::optional<StudyRecord> current = reader_.Read(orthancId, previous ? &*previous : nullptr);
+  if (current) {
+    store_.Upsert(*current);
+  } else if (previous) {
+    store_.Remove(orthancId);
+  }
+}
+
+void IndexWorker::Reconcile() {
+  int64_t started = Time::NowMilliseconds();
+  std::vector<ListedStudy> inOrthanc = reader_.ListAll();
+  std::map<std::string, std::string> indexed = store_.LastUpdates();
+  size_t added = 0;
+  size_t removed = 0;
+  std::set<std::string> seen;
+  for (const ListedStudy& study : inOrthanc) {
+    seen.insert(study.orthancId);
+    auto found = indexed.find(study.orthancId);
+    if (found == indexed.end() || found->second != study.lastUpdate) {
+      Refresh(study.orthancId);
+      added++;
+    }
+  }
+  for (const auto& entry : indexed) {
+    if (seen.count(entry.first) == 0) {
+      store_.Remove(entry.first);
+      removed++;
+    }
+  }
+  store_.SetState("last_reconcile", std::to_string(Time::NowSeconds()));
+  Log::Info("study index reconciled with Orthanc in " + std::to_string(Time::NowMilliseconds() - started) +
+            " ms: " + std::to_string(inOrthanc.size()) + " studies, " + std::to_string(added) + " (re)indexed, " +
+            std::to_string(removed) + " removed");
+}
+
+void IndexWorker::Run() {
+  bool failing = false;
+  while (true) {
+    std::set<std::string> refresh;
+    std::set<std::string> remove;
+    bool reconcile = false;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      int64_t waitMs = 0;
+      while (!stopping_) {
+        TakeDue(Time::NowMilliseconds(), false, refresh, remove, reconcile, waitMs);
+        if (reconcile || !refresh.empty() || !remove.empty()) break;
+        state_ = "idle";
+        wakeUp_.wait_for(lock, std::chrono::milliseconds(waitMs));
+      }
+      if (stopping_) return;
+      state_ = reconcile ? "reconciling" : "indexing";
+    }
+    try {
+      if (reconcile) Reconcile();
+      for (const std::string& id : remove) store_.Remove(id);
+      for (const std::string& id : refresh) Refresh(id);
+      if (failing) Log::Info("study index: Orthanc answers again, indexing resumed");
+      failing = false;
+    } catch (const std::exception& e) {
+      // Orthanc busy or stopping, database locked: keep the work and retry.
+      if (!failing) Log::Warning(std::string("study index: will retry in 5 s: ") + e.what());
+      failing = true;
+      std::unique_lock<std::mutex> lock(mutex_);
+      int64_t retryAt = Time::NowMilliseconds() + kRetryAfterFailureMs - delayMs_;
+      for (const std::string& id : refresh) changed_.emplace(id, Pending{retryAt, retryAt});
+      deleted_.insert(remove.begin(), remove.end());
+      reconcileRequested_ = reconcileRequested_ || reconcile;
+      inProgress_ = 0;
+      wakeUp_.wait_for(lock, std::chrono::milliseconds(kRetryAfterFailureMs), [this] { return stopping_; });
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    inProgress_ = 0;
+  }
+}
+
+void IndexWorker::DrainForTests() {
+  std::set<std::string> refresh;
+  std::set<std::string> remove;
+  bool reconcile = false;
+  int64_t waitMs = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    TakeDue(Time::NowMilliseconds(), true, refresh, remove, reconcile, waitMs);
+  }
+  if (reconcile) Reconcile();
+  for (const std::string& id : remove) store_.Remove(id);
+  for (const std::string& id : refresh) Refresh(id);
+  std::lock_guard<std::mutex> lock(mutex_);
+  inProgress_ = 0;
+}
+
+}  // namespace HospitalBridge

@@ -1,0 +1,214 @@
+#include "Index/StudyIndexStore.h"
+
+#include <sstream>
+
+#include "Common/Time.h"
+
+namespace HospitalBridge {
+namespace {
+const char kColumns[] =
+    "orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, patient_sex, study_date, study_time, "
+    "description, accession_number, modalities, series_count, instance_count, first_received, last_received, "
+    "orthanc_last_update, sources";
+const char kNewestFirst[] = " ORDER BY study_date DESC, study_time DESC, first_received DESC, orthanc_id";
+
+std::string JoinModalities(const std::vector<std::string>& modalities) {
+  std::string joined;
+  for (const std::string& modality : modalities) joined += (joined.empty() ? "" : "\\") + modality;
+  return joined;
+}
+
+std::vector<std::string> SplitModalities(const std::string& joined) {
+  std::vector<std::string> modalities;
+  std::stringstream stream(joined);
+  std::string item;
+  while (std::getline(stream, item, '\\')) {
+    if (!item.empty()) modalities.push_back(item);
+  }
+  return modalities;
+}
+
+StudyRecord Read(Statement& row) {
+  StudyRecord r;
+  r.orthancId = row.ColumnText(0);
+  r.studyUid = row.ColumnText(1);
+  r.patientId = row.ColumnText(2);
+  r.patientName = row.ColumnText(3);
+  r.patientBirthDate = row.ColumnText(4);
+  r.patientSex = row.ColumnText(5);
+  r.studyDate = row.ColumnText(6);
+  r.studyTime = row.ColumnText(7);
+  r.description = row.ColumnText(8);
+  r.accessionNumber = row.ColumnText(9);
+  r.modalities = SplitModalities(row.ColumnText(10));
+  r.seriesCount = row.ColumnInt(11);
+  r.instanceCount = row.ColumnInt(12);
+  r.firstReceived = row.ColumnInt(13);
+  r.lastReceived = row.ColumnInt(14);
+  r.orthancLastUpdate = row.ColumnText(15);
+  r.sources = StudyRecord::SourcesFromStorage(row.ColumnText(16));
+  return r;
+}
+
+// LIKE pattern matching `word` literally anywhere.
+std::string Contains(const std::string& word) {
+  std::string escaped;
+  for (char c : word) {
+    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return "%" + escaped + "%";
+}
+}  // namespace
+
+void StudyIndexStore::Upsert(const StudyRecord& r) {
+  auto lock = database_.Lock();
+  Transaction transaction(database_);
+  Statement upsert(database_,
+                   "INSERT INTO studies (orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, "
+                   "patient_sex, study_date, study_time, description, accession_number, modalities, series_count, "
+                   "instance_count, first_received, last_received, orthanc_last_update, sources, indexed_at) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+                   "ON CONFLICT (orthanc_id) DO UPDATE SET study_uid = ?2, patient_id = ?3, patient_name = ?4, "
+                   "patient_birth_date = ?5, patient_sex = ?6, study_date = ?7, study_time = ?8, description = ?9, "
+                   "accession_number = ?10, modalities = ?11, series_count = ?12, instance_count = ?13, "
+                   "first_received = ?14, last_received = ?15, orthanc_last_update = ?16, sources = ?17, "
+                   "indexed_at = ?18");
+  upsert.Bind(1, r.orthancId)
+      .Bind(2, r.studyUid)
+      .Bind(3, r.patientId)
+      .Bind(4, r.patientName)
+      .Bind(5, r.patientBirthDate)
+      .Bind(6, r.patientSex)
+      .Bind(7, r.studyDate)
+      .Bind(8, r.studyTime)
+      .Bind(9, r.description)
+      .Bind(10, r.accessionNumber)
+      .Bind(11, JoinModalities(r.modalities))
+      .Bind(12, r.seriesCount)
+      .Bind(13, r.instanceCount)
+      .Bind(14, r.firstReceived)
+      .Bind(15, r.lastReceived)
+      .Bind(16, r.orthancLastUpdate)
+      .Bind(17, r.SourcesToStorage())
+      .Bind(18, Time::NowSeconds())
+      .Run();
+  Statement clear(database_, "DELETE FROM study_modalities WHERE orthanc_id = ?");
+  clear.Bind(1, r.orthancId).Run();
+  Statement add(database_, "INSERT OR IGNORE INTO study_modalities (modality, orthanc_id) VALUES (?, ?)");
+  for (const std::string& modality : r.modalities) {
+    add.Reset();
+    add.Bind(1, modality).Bind(2, r.orthancId).Run();
+  }
+  transaction.Commit();
+}
+
+void StudyIndexStore::Remove(const std::string& orthancId) {
+  auto lock = database_.Lock();
+  Transaction transaction(database_);
+  Statement modalities(database_, "DELETE FROM study_modalities WHERE orthanc_id = ?");
+  modalities.Bind(1, orthancId).Run();
+  Statement study(database_, "DELETE FROM studies WHERE orthanc_id = ?");
+  study.Bind(1, orthancId).Run();
+  transaction.Commit();
+}
+
+std::vector<StudyRecord> StudyIndexStore::Select(const std::string& whereClause,
+                                                 const std::vector<std::string>& parameters,
+                                                 const std::string& tail) {
+  auto lock = database_.Lock();
+  Statement select(database_, std::string("SELECT ") + kColumns + " FROM studies " + whereClause + tail);
+  for (size_t i = 0; i < parameters.size(); i++) select.Bind(static_cast<int>(i + 1), parameters[i]);
+  std::vector<StudyRecord> records;
+  while (select.Step()) records.push_back(Read(select));
+  return records;
+}
+
+std::optional<StudyRecord> StudyIndexStore::FindByOrthancId(const std::string& orthancId) {
+  std::vector<StudyRecord> found = Select("WHERE orthanc_id = ?", {orthancId}, "");
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+std::optional<StudyRecord> StudyIndexStore::FindByUid(const std::string& studyUid) {
+  std::vector<StudyRecord> found =
+      Select("WHERE study_uid = ?", {studyUid}, " ORDER BY last_received DESC, orthanc_id LIMIT 1");
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+StudyPage StudyIndexStore::Search(const StudyFilter& filter) {
+  std::string where = "WHERE 1 = 1";
+  std::vector<std::string> parameters;
+  if (!filter.patientId.empty()) {
+    where += " AND patient_id = ?";
+    parameters.push_back(filter.patientId);
+  }
+  if (!filter.fromDate.empty()) {
+    where += " AND study_date <> '' AND study_date >= ?";
+    parameters.push_back(filter.fromDate);
+  }
+  if (!filter.toDate.empty()) {
+    where += " AND study_date <> '' AND study_date <= ?";
+    parameters.push_back(filter.toDate);
+  }
+  if (!filter.modality.empty()) {
+    where += " AND orthanc_id IN (SELECT orthanc_id FROM study_modalities WHERE modality = ?)";
+    parameters.push_back(filter.modality);
+  }
+  // Every word must appear in the name, the description or the accession
+  // number ("john doe" finds "DOE^JOHN").
+  std::stringstream words(filter.text);
+  std::string word;
+  while (words >> word) {
+    where +=
+        " AND (patient_name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' OR accession_number LIKE ? "
+        "ESCAPE '\\')";
+    for (int i = 0; i < 3; i++) parameters.push_back(Contains(word));
+  }
+
+  StudyPage page;
+  auto lock = database_.Lock();
+  {
+    Statement count(database_, "SELECT count(*) FROM studies " + where);
+    for (size_t i = 0; i < parameters.size(); i++) count.Bind(static_cast<int>(i + 1), parameters[i]);
+    count.Step();
+    page.total = count.ColumnInt(0);
+  }
+  page.studies = Select(where, parameters,
+                        std::string(kNewestFirst) + " LIMIT " + std::to_string(filter.limit) + " OFFSET " +
+                            std::to_string(filter.offset));
+  return page;
+}
+
+std::map<std::string, std::string> StudyIndexStore::LastUpdates() {
+  auto lock = database_.Lock();
+  Statement select(database_, "SELECT orthanc_id, orthanc_last_update FROM studies");
+  std::map<std::string, std::string> result;
+  while (select.Step()) result[select.ColumnText(0)] = select.ColumnText(1);
+  return result;
+}
+
+IndexCounts StudyIndexStore::Counts() {
+  auto lock = database_.Lock();
+  Statement select(database_,
+                   "SELECT count(*), count(DISTINCT patient_id), coalesce(sum(instance_count), 0) FROM studies");
+  select.Step();
+  return IndexCounts{select.ColumnInt(0), select.ColumnInt(1), select.ColumnInt(2)};
+}
+
+std::string StudyIndexStore::GetState(const std::string& key) {
+  auto lock = database_.Lock();
+  Statement select(database_, "SELECT value FROM plugin_state WHERE key = ?");
+  select.Bind(1, key);
+  return select.Step() ? select.ColumnText(0) : "";
+}
+
+void StudyIndexStore::SetState(const std::string& key, const std::string& value) {
+  auto lock = database_.Lock();
+  Statement upsert(database_,
+                   "INSERT INTO plugin_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
+  upsert.Bind(1, key).Bind(2, value).Run();
+}
+
+}  // namespace HospitalBridge

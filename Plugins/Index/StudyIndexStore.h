@@ -1,0 +1,59 @@
+#pragma once
+// The study index table: upsert from Orthanc's state, search for the API.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "Common/Database.h"
+#include "Index/StudyRecord.h"
+
+namespace HospitalBridge {
+
+struct StudyFilter {
+  std::string patientId;
+  std::string fromDate;  // DICOM DA, inclusive
+  std::string toDate;    // DICOM DA, inclusive
+  std::string modality;
+  std::string text;      // words to find in patient name, description or accession number
+  int limit = 50;
+  int offset = 0;
+};
+
+struct StudyPage {
+  std::vector<StudyRecord> studies;
+  int64_t total = 0;
+};
+
+struct IndexCounts {
+  int64_t studies = 0;
+  int64_t patients = 0;
+  int64_t instances = 0;
+};
+
+class StudyIndexStore {
+ public:
+  explicit StudyIndexStore(Database& database) : database_(database) {}
+
+  void Upsert(const StudyRecord& record);
+  void Remove(const std::string& orthancId);
+  std::optional<StudyRecord> FindByOrthancId(const std::string& orthancId);
+  // The most recently received study with that StudyInstanceUID.
+  std::optional<StudyRecord> FindByUid(const std::string& studyUid);
+  // Newest first: study date and time, then reception, then Orthanc ID, so
+  // that paging is stable.
+  StudyPage Search(const StudyFilter& filter);
+  // Orthanc ID → Orthanc's LastUpdate as recorded, for reconciling.
+  std::map<std::string, std::string> LastUpdates();
+  IndexCounts Counts();
+
+  std::string GetState(const std::string& key);
+  void SetState(const std::string& key, const std::string& value);
+
+ private:
+  std::vector<StudyRecord> Select(const std::string& whereClause, const std::vector<std::string>& parameters,
+                                  const std::string& tail);
+  Database& database_;
+};
+
+}  // namespace HospitalBridge

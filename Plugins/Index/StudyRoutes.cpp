@@ -1,0 +1,91 @@
+#include "Index/StudyRoutes.h"
+
+
+#include "Common/Errors.h"
+#include "Common/Text.h"
+#include "Common/Time.h"
+
+namespace HospitalBridge {
+namespace {
+const RoleSet kReaders = RoleSet::Staff();
+
+int IntegerParameter(const HttpRequest& request, const char* name, int fallback, int min, int max) {
+  if (!request.HasQuery(name)) return fallback;
+  const std::string text = request.Query(name);
+  if (!Text::IsDigits(text, 1, 9)) {
+    throw HttpError(400, std::string("Invalid parameter: ") + name,
+                    std::string(name) + " must be a whole number, got \"" + text + "\"");
+  }
+  int value = std::stoi(text);
+  if (value < min || value > max) {
+    throw HttpError(400, std::string("Invalid parameter: ") + name,
+                    std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return value;
+}
+
+std::string DateParameter(const HttpRequest& request, const char* name) {
+  if (!request.HasQuery(name) || request.Query(name).empty()) return "";
+  std::string da;
+  if (!Time::ParseDateParameter(request.Query(name), da)) {
+    throw HttpError(400, std::string("Invalid parameter: ") + name,
+                    std::string(name) + " must be a date as YYYY-MM-DD or YYYYMMDD, got \"" + request.Query(name) +
+                        "\"");
+  }
+  return da;
+}
+
+void RejectUnknownParameters(const HttpRequest& request) {
+  static const char* const kKnown[] = {"patient_id", "from", "to", "modality", "q", "limit", "offset"};
+  for (const auto& [name, value] : request.query) {
+    bool known = false;
+    for (const char* k : kKnown) known = known || name == k;
+    if (!known) {
+      throw HttpError(400, "Unknown parameter: " + name,
+                      "known parameters: patient_id, from, to, modality, q, limit, offset");
+    }
+  }
+}
+}  // namespace
+
+StudyFilter ParseStudyFilter(const HttpRequest& request, const StudyIndexSettings& settings) {
+  RejectUnknownParameters(request);
+  StudyFilter filter;
+  filter.patientId = request.Query("patient_id");
+  filter.fromDate = DateParameter(request, "from");
+  filter.toDate = DateParameter(request, "to");
+  if (!filter.fromDate.empty() && !filter.toDate.empty() && filter.fromDate > filter.toDate) {
+    throw HttpError(400, "Invalid parameter: from", "from must not be after to");
+  }
+  filter.modality = request.Query("modality");
+  if (!filter.modality.empty() && !Text::IsIdentifier(filter.modality, "", 1, 16)) {
+    throw HttpError(400, "Invalid parameter: modality", "modality must be a DICOM modality code such as CT or MR");
+  }
+  filter.text = request.Query("q");
+  if (filter.text.size() > 256) throw HttpError(400, "Invalid parameter: q", "q must be at most 256 characters");
+  filter.limit = IntegerParameter(request, "limit", settings.defaultPageSize, 1, settings.maxPageSize);
+  filter.offset = IntegerParameter(request, "offset", 0, 0, 100000000);
+  return filter;
+}
+
+void RegisterStudyRoutes(Router& router, StudyIndexStore& store, const StudyIndexSettings& settings) {
+  router.Add("GET", "/bridge/studies", kReaders, [&store, settings](const RouteContext& ctx) {
+    StudyFilter filter = ParseStudyFilter(ctx.request, settings);
+    StudyPage page = store.Search(filter);
+    Json::Value answer(Json::objectValue);
+    answer["studies"] = Json::Value(Json::arrayValue);
+    for (const StudyRecord& record : page.studies) answer["studies"].append(record.ToJson());
+    answer["total"] = static_cast<Json::Int64>(page.total);
+    answer["limit"] = filter.limit;
+    answer["offset"] = filter.offset;
+    return HttpResponse::Json(answer);
+  });
+
+  router.Add("GET", "/bridge/studies/{uid}", kReaders, [&store](const RouteContext& ctx) {
+    std::optional<StudyRecord> record = store.FindByUid(ctx.Param("uid"));
+    if (!record) throw HttpError(404, "No such study in the index", "StudyInstanceUID " + ctx.Param("uid"));
+    return HttpResponse::Json(record->ToJson());
+  });
+}
+
+}  // namespace HospitalBridge

@@ -1,0 +1,217 @@
+// The Orthanc entry points. Everything here translates between the plugin SDK
+// and the core (Bridge); no decision is taken in this file.
+#include <orthanc/OrthancCPlugin.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <string>
+
+#include "Bridge.h"
+#include "Common/Errors.h"
+#include "Common/Json.h"
+#include "Common/Log.h"
+#include "OrthancAdapter/SdkOrthancRest.h"
+#include "System/SystemRoutes.h"
+
+using namespace HospitalBridge;
+
+namespace {
+OrthancPluginContext* context = nullptr;
+std::unique_ptr<SdkOrthancRest> orthancRest;
+std::unique_ptr<Bridge> bridge;
+
+// Orthanc 1.10 gives the client's address to the request filter but not to
+// the REST callback. Both run one after the other on the same HTTP thread,
+// so the filter leaves the address here for the callback to pick up.
+struct FilteredRequest {
+  std::string uri;
+  std::string ip;
+};
+thread_local FilteredRequest lastFiltered;
+
+const char* MethodName(OrthancPluginHttpMethod method) {
+  switch (method) {
+    case OrthancPluginHttpMethod_Get:
+      return "GET";
+    case OrthancPluginHttpMethod_Post:
+      return "POST";
+    case OrthancPluginHttpMethod_Put:
+      return "PUT";
+    case OrthancPluginHttpMethod_Delete:
+      return "DELETE";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+void FillHeaders(HttpRequest& request, uint32_t count, const char* const* keys, const char* const* values) {
+  for (uint32_t i = 0; i < count; i++) request.headers[Lower(keys[i])] = values[i];
+}
+
+void FillQuery(HttpRequest& request, uint32_t count, const char* const* keys, const char* const* values) {
+  for (uint32_t i = 0; i < count; i++) request.query[keys[i]] = values[i];
+}
+
+int32_t FilterRequest(OrthancPluginHttpMethod method, const char* uri, const char* ip, uint32_t headersCount,
+                      const char* const* headersKeys, const char* const* headersValues, uint32_t getCount,
+                      const char* const* getKeys, const char* const* getValues) {
+  try {
+    HttpRequest request;
+    request.method = MethodName(method);
+    request.path = uri;
+    request.remoteIp = ip != nullptr ? ip : "";
+    FillHeaders(request, headersCount, headersKeys, headersValues);
+    FillQuery(request, getCount, getKeys, getValues);
+    lastFiltered = FilteredRequest{request.path, request.remoteIp};
+    return bridge->AllowRequest(request) ? 1 : 0;
+  } catch (const std::exception& e) {
+    Log::Error(std::string("request filter failed, request refused: ") + e.what());
+    return 0;
+  }
+}
+
+void Answer(OrthancPluginRestOutput* output, const HttpResponse& response) {
+  for (const auto& [name, value] : response.headers) {
+    OrthancPluginSetHttpHeader(context, output, name.c_str(), value.c_str());
+  }
+  if (response.status == 200) {
+    OrthancPluginAnswerBuffer(context, output, response.body.data(), static_cast<uint32_t>(response.body.size()),
+                              response.contentType.c_str());
+  } else if (response.status == 301 || response.status == 302) {
+    OrthancPluginRedirect(context, output, response.location.c_str());
+  } else if (response.status == 405) {
+    OrthancPluginSendMethodNotAllowed(context, output, "GET,POST,PUT,DELETE");
+  } else {
+    OrthancPluginSetHttpHeader(context, output, "Content-Type", response.contentType.c_str());
+    OrthancPluginSendHttpStatus(context, output, static_cast<uint16_t>(response.status), response.body.data(),
+                                static_cast<uint32_t>(response.body.size()));
+  }
+}
+
+OrthancPluginErrorCode HandleRest(OrthancPluginRestOutput* output, const char* url,
+                                  const OrthancPluginHttpRequest* sdkRequest) {
+  HttpRequest request;
+  request.method = MethodName(sdkRequest->method);
+  request.path = url;
+  if (lastFiltered.uri == request.path) request.remoteIp = lastFiltered.ip;
+  FillHeaders(request, sdkRequest->headersCount, sdkRequest->headersKeys, sdkRequest->headersValues);
+  FillQuery(request, sdkRequest->getCount, sdkRequest->getKeys, sdkRequest->getValues);
+  if (sdkRequest->bodySize > 0) {
+    request.body.assign(static_cast<const char*>(sdkRequest->body), sdkRequest->bodySize);
+  }
+  Answer(output, bridge->HandleRequest(request));
+  return OrthancPluginErrorCode_Success;
+}
+
+OrthancPluginErrorCode OnChange(OrthancPluginChangeType change, OrthancPluginResourceType level,
+                                const char* resourceId) {
+  // Runs on Orthanc's change thread: record and return, nothing slower.
+  try {
+    switch (change) {
+      case OrthancPluginChangeType_OrthancStarted:
+        bridge->OnOrthancStarted();
+        break;
+      case OrthancPluginChangeType_OrthancStopped:
+        bridge->OnOrthancStopping();
+        break;
+      case OrthancPluginChangeType_NewStudy:
+      case OrthancPluginChangeType_StableStudy:
+        bridge->OnStudyChanged(resourceId);
+        break;
+      case OrthancPluginChangeType_NewChildInstance:
+      case OrthancPluginChangeType_UpdatedMetadata:
+        if (level == OrthancPluginResourceType_Study) bridge->OnStudyChanged(resourceId);
+        break;
+      case OrthancPluginChangeType_Deleted:
+        if (level == OrthancPluginResourceType_Study) bridge->OnStudyDeleted(resourceId);
+        break;
+      default:
+        break;
+    }
+  } catch (const std::exception& e) {
+    Log::Error(std::string("change callback: ") + e.what());
+  }
+  return OrthancPluginErrorCode_Success;
+}
+
+Json::Value ReadOrthancConfiguration() {
+  char* text = OrthancPluginGetConfiguration(context);
+  if (text == nullptr) throw StartupError("cannot read Orthanc's configuration");
+  std::string copy(text);
+  OrthancPluginFreeString(context, text);
+  return JsonText::ParseConfiguration(copy, "Orthanc's configuration");
+}
+
+const char kExplorerExtension[] = R"JS(
+// HospitalBridge: a way back to the staff pages from Orthanc Explorer.
+$('#lookup').live('pagebeforeshow', function () {
+  if ($('#hospitalbridge-link').length === 0) {
+    var link = $('<a>').attr('id', 'hospitalbridge-link').attr('href', '../bridge/app/')
+      .attr('data-role', 'button').attr('data-icon', 'home').attr('rel', 'external')
+      .text('HospitalBridge');
+    $('#lookup').find('[data-role=content]').first().prepend(link);
+    link.button();
+  }
+});
+)JS";
+}  // namespace
+
+extern "C" {
+
+ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
+  context = c;
+  Log::SetSink([](Log::Level level, const std::string& message) {
+    const std::string line = "HospitalBridge: " + message;
+    if (level == Log::Level::kError) {
+      OrthancPluginLogError(context, line.c_str());
+    } else if (level == Log::Level::kWarning) {
+      OrthancPluginLogWarning(context, line.c_str());
+    } else {
+      OrthancPluginLogInfo(context, line.c_str());
+    }
+  });
+  if (!OrthancPluginCheckVersion(context)) {
+    Log::Error(std::string("this Orthanc (") + context->orthancVersion + ") is older than the SDK HospitalBridge " +
+               "was built with; upgrade Orthanc");
+    return -1;
+  }
+  try {
+    Configuration config = LoadConfiguration(ReadOrthancConfiguration());
+    orthancRest = std::make_unique<SdkOrthancRest>(context);
+    bridge = std::make_unique<Bridge>(config, *orthancRest, context->orthancVersion);
+  } catch (const std::exception& e) {
+    // Printed at error level so that it is in the log even with default
+    // verbosity, then Orthanc stops because the plugin failed to start.
+    Log::Error(std::string("cannot start: ") + e.what());
+    bridge.reset();
+    return -1;
+  }
+
+  OrthancPluginSetDescription(context, "Hospital imaging hub: study index, security gate, staff pages.");
+  OrthancPluginRegisterIncomingHttpRequestFilter2(context, FilterRequest);
+  OrthancPluginRegisterRestCallbackNoLock(context, "/bridge", HandleRest);
+  OrthancPluginRegisterRestCallbackNoLock(context, "/bridge/(.*)", HandleRest);
+  OrthancPluginRegisterOnChangeCallback(context, OnChange);
+  OrthancPluginExtendOrthancExplorer(context, kExplorerExtension);
+  Log::Warning(std::string("version ") + kPluginVersion + " started for site " + bridge->Config().siteId + " (" +
+               bridge->Config().siteName + "), database " + bridge->Config().databasePath);
+  return 0;
+}
+
+ORTHANC_PLUGINS_API void OrthancPluginFinalize() {
+  if (bridge) bridge->OnOrthancStopping();
+  bridge.reset();
+  orthancRest.reset();
+  Log::SetSink(nullptr);
+}
+
+ORTHANC_PLUGINS_API const char* OrthancPluginGetName() { return "hospital-bridge"; }
+
+ORTHANC_PLUGINS_API const char* OrthancPluginGetVersion() { return kPluginVersion; }
+}

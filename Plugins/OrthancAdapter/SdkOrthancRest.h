@@ -1,0 +1,18 @@
+#pragma once
+// IOrthancRest over the plugin SDK: in-process calls to Orthanc's REST API.
+#include <orthanc/OrthancCPlugin.h>
+
+#include "Common/OrthancRest.h"
+
+namespace HospitalBridge {
+
+class SdkOrthancRest : public IOrthancRest {
+ public:
+  explicit SdkOrthancRest(OrthancPluginContext* context) : context_(context) {}
+  bool Get(const std::string& uri, std::string& body) override;
+
+ private:
+  OrthancPluginContext* context_;
+};
+
+}  // namespace HospitalBridge

@@ -1,0 +1,123 @@
+#include "Security/Authenticator.h"
+
+#include "Common/Crypto.h"
+#include "Common/Log.h"
+#include "Common/Time.h"
+
+namespace HospitalBridge {
+
+const char kSessionCookie[] = "hb_session";
+
+namespace {
+const size_t kMaxCacheEntries = 10000;
+const size_t kMaxCredentialLength = 2048;
+
+// A verification against a fixed hash, so that an unknown user name takes as
+// long as a wrong password and the timing does not tell which names exist.
+const std::string& DecoyHash() {
+  static const std::string hash = PasswordHasher(100000).Hash(Crypto::NewToken());
+  return hash;
+}
+}  // namespace
+
+Authenticator::Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle,
+                             int credentialCacheSeconds)
+    : users_(users),
+      sessions_(sessions),
+      throttle_(throttle),
+      cacheSeconds_(credentialCacheSeconds),
+      cacheKey_(Crypto::RandomBytes(32)) {}
+
+AuthResult Authenticator::Identify(const HttpRequest& request) {
+  std::string authorization = request.Header("authorization");
+  if (!authorization.empty()) return FromBasic(authorization, request.remoteIp);
+  std::string token = request.Cookie(kSessionCookie);
+  if (!token.empty()) return FromSession(token);
+  return AuthResult{};
+}
+
+AuthResult Authenticator::FromBasic(const std::string& header, const std::string& address) {
+  AuthResult rejected;
+  rejected.outcome = AuthResult::Outcome::kRejected;
+  const std::string scheme = "Basic ";
+  if (header.size() > kMaxCredentialLength || header.compare(0, scheme.size(), scheme) != 0) return rejected;
+  std::string decoded;
+  if (!Crypto::Base64Decode(header.substr(scheme.size()), decoded)) return rejected;
+  size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return rejected;
+  const std::string username = decoded.substr(0, colon);
+  const std::string password = decoded.substr(colon + 1);
+
+  const std::string key = Crypto::HmacSha256(cacheKey_, username + '\0' + password);
+  int64_t now = Time::NowSeconds();
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    auto found = cache_.find(key);
+    if (found != cache_.end() && found->second.expiresAt > now) {
+      AuthResult result;
+      result.outcome = AuthResult::Outcome::kAuthenticated;
+      result.identity = found->second.identity;
+      return result;
+    }
+  }
+  AuthResult result = CheckPassword(username, password, address);
+  if (result.outcome == AuthResult::Outcome::kAuthenticated) {
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+    cache_[key] = CachedIdentity{result.identity, now + cacheSeconds_};
+  }
+  return result;
+}
+
+AuthResult Authenticator::FromSession(const std::string& token) {
+  AuthResult result;
+  std::optional<Session> session = sessions_.Resolve(token);
+  if (!session) {
+    result.outcome = AuthResult::Outcome::kRejected;
+    return result;
+  }
+  std::optional<User> user = users_.FindById(session->userId);
+  if (!user || user->disabled) {
+    result.outcome = AuthResult::Outcome::kRejected;
+    return result;
+  }
+  result.outcome = AuthResult::Outcome::kAuthenticated;
+  result.identity = Identity{true, user->id, user->username, user->role, true};
+  return result;
+}
+
+AuthResult Authenticator::CheckPassword(const std::string& username, const std::string& password,
+                                        const std::string& address) {
+  AuthResult result;
+  int64_t now = Time::NowSeconds();
+  int64_t wait = throttle_.RetryAfter(username, address, now);
+  if (wait > 0) {
+    Log::Warning("login refused without checking for user '" + username + "' from " + address +
+                 ": too many failures, locked for " + std::to_string(wait) + " s more");
+    result.outcome = AuthResult::Outcome::kThrottled;
+    result.retryAfterSeconds = wait;
+    return result;
+  }
+  std::optional<User> user = username.size() <= 64 ? users_.FindByName(username) : std::nullopt;
+  bool valid = PasswordHasher::Verify(password, user ? user->passwordHash : DecoyHash()) && user &&
+               !user->disabled;
+  if (!valid) {
+    int failures = throttle_.RecordFailure(username, address, now);
+    Log::Warning("failed login for user '" + username + "' from " + address + " (" + std::to_string(failures) +
+                 " recent failure" + (failures > 1 ? "s" : "") + ")");
+    result.outcome = AuthResult::Outcome::kRejected;
+    return result;
+  }
+  throttle_.RecordSuccess(username);
+  users_.RecordLogin(user->id, now);
+  result.outcome = AuthResult::Outcome::kAuthenticated;
+  result.identity = Identity{true, user->id, user->username, user->role, false};
+  return result;
+}
+
+void Authenticator::ForgetCachedCredentials() {
+  std::lock_guard<std::mutex> lock(cacheMutex_);
+  cache_.clear();
+}
+
+}  // namespace HospitalBridge

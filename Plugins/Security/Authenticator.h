@@ -1,0 +1,54 @@
+#pragma once
+// Works out who a request comes from: HTTP Basic credentials (API clients,
+// peers) or the session cookie set by /bridge/login (browsers). Failed
+// attempts are throttled and logged without the password.
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "Common/Http.h"
+#include "Security/LoginThrottle.h"
+#include "Security/PasswordHasher.h"
+#include "Security/SessionStore.h"
+#include "Security/UserStore.h"
+
+namespace HospitalBridge {
+
+extern const char kSessionCookie[];
+
+struct AuthResult {
+  enum class Outcome { kAnonymous, kAuthenticated, kRejected, kThrottled } outcome = Outcome::kAnonymous;
+  Identity identity;
+  int64_t retryAfterSeconds = 0;
+};
+
+class Authenticator {
+ public:
+  Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle, int credentialCacheSeconds);
+
+  AuthResult Identify(const HttpRequest& request);
+  // The password check shared by Basic authentication and the login form.
+  AuthResult CheckPassword(const std::string& username, const std::string& password, const std::string& address);
+  // Called whenever a user changes, so a disabled user or an old password
+  // stops working at once.
+  void ForgetCachedCredentials();
+
+ private:
+  AuthResult FromBasic(const std::string& header, const std::string& address);
+  AuthResult FromSession(const std::string& token);
+
+  UserStore& users_;
+  SessionStore& sessions_;
+  LoginThrottle& throttle_;
+  int cacheSeconds_;
+  const std::string cacheKey_;  // random per process: cache keys reveal nothing
+  std::mutex cacheMutex_;
+  struct CachedIdentity {
+    Identity identity;
+    int64_t expiresAt;
+  };
+  std::map<std::string, CachedIdentity> cache_;
+};
+
+}  // namespace HospitalBridge

@@ -1,0 +1,58 @@
+#include "System/SystemRoutes.h"
+
+#include "Common/Migrations.h"
+#include "Common/Time.h"
+
+namespace HospitalBridge {
+
+const char kPluginVersion[] = HOSPITALBRIDGE_VERSION;
+
+void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
+  router.Add("GET", "/bridge/system", RoleSet::Staff(), [s](const RouteContext& ctx) {
+    Json::Value answer(Json::objectValue);
+    answer["plugin"]["name"] = "HospitalBridge";
+    answer["plugin"]["version"] = kPluginVersion;
+
+    Json::Value& orthanc = answer["orthanc"];
+    orthanc["version"] = s.orthancVersion;
+    orthanc["name"] = s.config.orthanc.name;
+    orthanc["dicom_aet"] = s.config.orthanc.dicomAet;
+    Json::Value statistics;
+    try {
+      if (s.orthanc.GetJson("/statistics", statistics)) {
+        orthanc["counts"]["patients"] = statistics.get("CountPatients", 0);
+        orthanc["counts"]["studies"] = statistics.get("CountStudies", 0);
+        orthanc["counts"]["series"] = statistics.get("CountSeries", 0);
+        orthanc["counts"]["instances"] = statistics.get("CountInstances", 0);
+      }
+    } catch (const OrthancUnavailable&) {
+      orthanc["counts"] = Json::nullValue;
+    }
+
+    answer["site"]["id"] = s.config.siteId;
+    answer["site"]["name"] = s.config.siteName;
+    answer["modules"]["StudyIndex"] = s.config.studyIndex.enabled;
+    answer["modules"]["WebApp"] = s.config.webAppEnabled;
+    answer["modules"]["Security"] = true;
+
+    answer["database"]["path"] = s.database.Path();
+    answer["database"]["schema_version"] = SchemaVersion(s.database);
+    answer["database"]["status"] = "ok";
+
+    Json::Value& index = answer["index"];
+    IndexCounts counts = s.studies.Counts();
+    index["studies"] = static_cast<Json::Int64>(counts.studies);
+    index["patients"] = static_cast<Json::Int64>(counts.patients);
+    index["instances"] = static_cast<Json::Int64>(counts.instances);
+    index["queue_depth"] = static_cast<Json::UInt64>(s.worker != nullptr ? s.worker->QueueDepth() : 0);
+    index["state"] = s.worker != nullptr ? s.worker->State() : "disabled";
+    std::string last = s.studies.GetState("last_reconcile");
+    index["last_reconcile"] = last.empty() ? "" : Time::FormatIsoUtc(std::stoll(last));
+
+    answer["user"]["username"] = ctx.identity.username;
+    answer["user"]["role"] = RoleName(ctx.identity.role);
+    return HttpResponse::Json(answer);
+  });
+}
+
+}  // namespace HospitalBridge

@@ -1,0 +1,28 @@
+#pragma once
+// GET /bridge/system: what an administrator checks first.
+#include <functional>
+#include <string>
+
+#include "Common/Configuration.h"
+#include "Common/Database.h"
+#include "Common/OrthancRest.h"
+#include "Common/Router.h"
+#include "Index/IndexWorker.h"
+#include "Index/StudyIndexStore.h"
+
+namespace HospitalBridge {
+
+extern const char kPluginVersion[];
+
+struct SystemInfoSources {
+  const Configuration& config;
+  Database& database;
+  StudyIndexStore& studies;
+  IndexWorker* worker;  // null when the study index is switched off
+  IOrthancRest& orthanc;
+  std::string orthancVersion;
+};
+
+void RegisterSystemRoutes(Router& router, SystemInfoSources sources);
+
+}  // namespace HospitalBridge

@@ -1,0 +1,59 @@
+#include "Web/StaticAssets.h"
+
+#include "Common/EmbeddedResources.h"
+#include "Common/Errors.h"
+
+namespace HospitalBridge {
+namespace {
+bool EndsWith(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+HttpResponse Serve(const std::string& relative) {
+  if (relative.find("..") != std::string::npos) throw HttpError(404, "No such page", relative);
+  std::string content;
+  const std::string path = "WebAssets/" + (relative.empty() ? std::string("index.html") : relative);
+  if (!FindEmbeddedFile(path, content)) throw HttpError(404, "No such page", "/bridge/app/" + relative);
+  HttpResponse response;
+  response.contentType = ContentTypeFor(path);
+  response.body = content;
+  // Pages change with each plugin version; "no-cache" makes the browser ask.
+  response.AddHeader("Cache-Control", "no-cache");
+  return response;
+}
+}  // namespace
+
+const char* ContentTypeFor(const std::string& path) {
+  if (EndsWith(path, ".html")) return "text/html; charset=utf-8";
+  if (EndsWith(path, ".css")) return "text/css; charset=utf-8";
+  if (EndsWith(path, ".js")) return "text/javascript; charset=utf-8";
+  if (EndsWith(path, ".json")) return "application/json; charset=utf-8";
+  if (EndsWith(path, ".svg")) return "image/svg+xml";
+  if (EndsWith(path, ".png")) return "image/png";
+  if (EndsWith(path, ".ico")) return "image/x-icon";
+  if (EndsWith(path, ".woff2")) return "font/woff2";
+  return "application/octet-stream";
+}
+
+void AddSecurityHeaders(HttpResponse& response) {
+  response.AddHeader("X-Content-Type-Options", "nosniff");
+  response.AddHeader("X-Frame-Options", "DENY");
+  response.AddHeader("Referrer-Policy", "same-origin");
+  response.AddHeader("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+  bool cacheSet = false;
+  for (const auto& header : response.headers) cacheSet = cacheSet || header.first == "Cache-Control";
+  if (!cacheSet) response.AddHeader("Cache-Control", "no-store");
+}
+
+void RegisterStaticAssets(Router& router) {
+  router.AddPublic("GET", "/bridge", [](const RouteContext&) { return HttpResponse::Redirect("/bridge/app/"); });
+  router.AddPublic("GET", "/bridge/app/{file*}", [](const RouteContext& ctx) {
+    // Pages use relative links, so the folder needs its trailing slash.
+    if (ctx.Param("file").empty() && ctx.request.path.back() != '/') return HttpResponse::Redirect("/bridge/app/");
+    return Serve(ctx.Param("file"));
+  });
+}
+
+}  // namespace HospitalBridge

@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "Common/Errors.h"
+#include "TestSupport.h"
+
+using namespace HospitalBridge;
+
+namespace {
+std::string TempPath(const std::string& name) {
+  std::string path = testing::TempDir() + "hb-" + name + "-" + std::to_string(::getpid()) + ".db";
+  std::remove(path.c_str());
+  return path;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+}  // namespace
+
+TEST(Migrations, FreshDatabaseGetsEveryMigration) {
+  auto database = MigratedMemoryDatabase();
+  EXPECT_EQ(EmbeddedMigrations().rbegin()->first, SchemaVersion(*database));
+  Statement tables(*database, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
+                              "('studies','study_modalities','users','sessions','plugin_state')");
+  tables.Step();
+  EXPECT_EQ(5, tables.ColumnInt(0));
+}
+
+TEST(Migrations, RunningTwiceChangesNothing) {
+  std::string path = TempPath("twice");
+  {
+    Database database(path);
+    MigrateDatabase(database, EmbeddedMigrations());
+    database.Execute("INSERT INTO plugin_state (key, value) VALUES ('kept', 'yes')");
+  }
+  Database database(path);
+  EXPECT_EQ(1, MigrateDatabase(database, EmbeddedMigrations()));
+  Statement kept(database, "SELECT value FROM plugin_state WHERE key = 'kept'");
+  ASSERT_TRUE(kept.Step());
+  EXPECT_EQ("yes", kept.ColumnText(0));
+  Statement mode(database, "PRAGMA journal_mode");
+  mode.Step();
+  EXPECT_EQ("wal", mode.ColumnText(0));
+}
+
+TEST(Migrations, LaterMigrationIsAppliedOnTopOfEarlierOnes) {
+  auto migrations = EmbeddedMigrations();
+  auto database = std::make_unique<Database>(":memory:");
+  MigrateDatabase(*database, migrations);
+  migrations[99] = Migration{99, "099_test.sql", "CREATE TABLE later (x INTEGER);"};
+  EXPECT_EQ(99, MigrateDatabase(*database, migrations));
+}
+
+TEST(Migrations, FailedMigrationLeavesThePreviousSchema) {
+  auto migrations = EmbeddedMigrations();
+  auto database = std::make_unique<Database>(":memory:");
+  MigrateDatabase(*database, migrations);
+  migrations[2] = Migration{2, "002_broken.sql", "CREATE TABLE fine (x INTEGER); THIS IS NOT SQL;"};
+  EXPECT_THROW(MigrateDatabase(*database, migrations), StartupError);
+  EXPECT_EQ(1, SchemaVersion(*database));
+  Statement fine(*database, "SELECT count(*) FROM sqlite_master WHERE name = 'fine'");
+  fine.Step();
+  EXPECT_EQ(0, fine.ColumnInt(0)) << "a failed migration is rolled back whole";
+}
+
+TEST(Migrations, NewerDatabaseIsRefused) {
+  auto database = MigratedMemoryDatabase();
+  database->Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (42, '042_future.sql', 0)");
+  try {
+    MigrateDatabase(*database, EmbeddedMigrations());
+    FAIL() << "a newer schema must stop the start";
+  } catch (const StartupError& e) {
+    EXPECT_NE(std::string::npos, std::string(e.what()).find("schema version 42")) << e.what();
+  }
+}
+
+TEST(Migrations, FileThatIsNotADatabaseIsRefusedAndLeftUntouched) {
+  std::string path = TempPath("garbage");
+  const std::string garbage(4096, 'x');
+  {
+    std::ofstream file(path, std::ios::binary);
+    file << garbage;
+  }
+  try {
+    Database database(path);
+    MigrateDatabase(database, EmbeddedMigrations());
+    FAIL() << "garbage must stop the start";
+  } catch (const StartupError& e) {
+    EXPECT_NE(std::string::npos, std::string(e.what()).find(path)) << e.what();
+    EXPECT_NE(std::string::npos, std::string(e.what()).find("left untouched")) << e.what();
+  }
+  EXPECT_EQ(garbage, ReadFile(path));
+  std::remove(path.c_str());
+}

@@ -1,0 +1,45 @@
+#pragma once
+// Helpers shared by the unit tests: an in-memory database with the real
+// migrations, and an Orthanc REST API that answers from a table of JSON.
+#include <map>
+#include <memory>
+#include <string>
+
+#include "Common/Database.h"
+#include "Common/Json.h"
+#include "Common/Migrations.h"
+#include "Common/OrthancRest.h"
+
+namespace HospitalBridge {
+
+inline std::unique_ptr<Database> MigratedMemoryDatabase() {
+  auto database = std::make_unique<Database>(":memory:");
+  MigrateDatabase(*database, EmbeddedMigrations());
+  return database;
+}
+
+// Answers GETs from `answers` (URI → body); anything else is a 404. Setting
+// `failing` makes every call throw, as when Orthanc is stopping.
+class CannedOrthanc : public IOrthancRest {
+ public:
+  bool Get(const std::string& uri, std::string& body) override {
+    calls[uri]++;
+    if (failing) throw OrthancUnavailable("Orthanc is stopping");
+    auto found = answers.find(uri);
+    if (found == answers.end()) return false;
+    body = found->second;
+    return true;
+  }
+  void Set(const std::string& uri, const Json::Value& value) { answers[uri] = JsonText::Write(value); }
+  void Remove(const std::string& prefix) {
+    for (auto it = answers.begin(); it != answers.end();) {
+      it = it->first.rfind(prefix, 0) == 0 ? answers.erase(it) : std::next(it);
+    }
+  }
+
+  std::map<std::string, std::string> answers;
+  std::map<std::string, int> calls;
+  bool failing = false;
+};
+
+}  // namespace HospitalBridge
