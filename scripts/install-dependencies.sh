@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs, from Debian bookworm's packages, what HospitalBridge needs to build,
+# run and test. Installs only what is missing; needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake pkg-config
+  orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev
+  # run
+  orthanc
+  # sample data, tests and benchmarks
+  dcmtk python3 python3-pydicom python3-numpy python3-requests python3-websocket
+  chromium zbar-tools sqlite3 curl procps
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "Installing ${missing[*]} needs root: run as root or install sudo." >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's orthanc package starts a system-wide Orthanc on ports 8042/4242;
+# HospitalBridge's scripts start their own, so leave that service as it was.
