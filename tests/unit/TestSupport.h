@@ -1,7 +1,9 @@
 #pragma once
 // Helpers shared by the unit tests: an in-memory database with the real
 // migrations, and an Orthanc REST API that answers from a table of JSON.
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -23,6 +25,7 @@ inline std::unique_ptr<Database> MigratedMemoryDatabase() {
 class CannedOrthanc : public IOrthancRest {
  public:
   bool Get(const std::string& uri, std::string& body) override {
+    std::lock_guard<std::mutex> lock(mutex);
     calls[uri]++;
     if (failing) throw OrthancUnavailable("Orthanc is stopping");
     auto found = answers.find(uri);
@@ -30,8 +33,12 @@ class CannedOrthanc : public IOrthancRest {
     body = found->second;
     return true;
   }
-  void Set(const std::string& uri, const Json::Value& value) { answers[uri] = JsonText::Write(value); }
+  void Set(const std::string& uri, const Json::Value& value) {
+    std::lock_guard<std::mutex> lock(mutex);
+    answers[uri] = JsonText::Write(value);
+  }
   void Remove(const std::string& prefix) {
+    std::lock_guard<std::mutex> lock(mutex);
     for (auto it = answers.begin(); it != answers.end();) {
       it = it->first.rfind(prefix, 0) == 0 ? answers.erase(it) : std::next(it);
     }
@@ -39,7 +46,8 @@ class CannedOrthanc : public IOrthancRest {
 
   std::map<std::string, std::string> answers;
   std::map<std::string, int> calls;
-  bool failing = false;
+  std::atomic<bool> failing{false};
+  std::mutex mutex;
 };
 
 }  // namespace HospitalBridge
