@@ -46,7 +46,7 @@ HttpResponse HttpResponse::Error(int status, const std::string& error, const std
 
 HttpResponse HttpResponse::Redirect(const std::string& location) {
   HttpResponse response;
-  response.status = 302;
+  response.status = 301;
   response.location = location;
   response.contentType = "text/plain";
   return response;

@@ -83,7 +83,7 @@ void Answer(OrthancPluginRestOutput* output, const HttpResponse& response) {
   if (response.status == 200) {
     OrthancPluginAnswerBuffer(context, output, response.body.data(), static_cast<uint32_t>(response.body.size()),
                               response.contentType.c_str());
-  } else if (response.status == 301 || response.status == 302) {
+  } else if (response.status == 301) {
     OrthancPluginRedirect(context, output, response.location.c_str());
   } else if (response.status == 405) {
     OrthancPluginSendMethodNotAllowed(context, output, "GET,POST,PUT,DELETE");

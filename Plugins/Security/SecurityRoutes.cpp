@@ -53,8 +53,9 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     const std::string password = RequireString(body, "password");
     AuthResult result = c.authenticator.CheckPassword(username, password, ctx.request.remoteIp);
     if (result.outcome == AuthResult::Outcome::kThrottled) {
+      // 403 rather than 429: Orthanc 1.10's HTTP layer cannot send 429.
       HttpResponse response = HttpResponse::Error(
-          429, "Too many failed attempts",
+          403, "Too many failed attempts",
           "Try again in " + std::to_string((result.retryAfterSeconds + 59) / 60) + " minute(s).");
       response.AddHeader("Retry-After", std::to_string(result.retryAfterSeconds));
       return response;

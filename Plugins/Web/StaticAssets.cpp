@@ -49,11 +49,10 @@ void AddSecurityHeaders(HttpResponse& response) {
 
 void RegisterStaticAssets(Router& router) {
   router.AddPublic("GET", "/bridge", [](const RouteContext&) { return HttpResponse::Redirect("/bridge/app/"); });
-  router.AddPublic("GET", "/bridge/app/{file*}", [](const RouteContext& ctx) {
-    // Pages use relative links, so the folder needs its trailing slash.
-    if (ctx.Param("file").empty() && ctx.request.path.back() != '/') return HttpResponse::Redirect("/bridge/app/");
-    return Serve(ctx.Param("file"));
-  });
+  // Orthanc drops a trailing slash before plugins see the URL, so
+  // "/bridge/app" and "/bridge/app/" both arrive here and both get the
+  // dashboard (pages link with absolute paths, so either works).
+  router.AddPublic("GET", "/bridge/app/{file*}", [](const RouteContext& ctx) { return Serve(ctx.Param("file")); });
 }
 
 }  // namespace HospitalBridge

@@ -71,10 +71,13 @@
       return; // keep the button disabled while the next page loads
     } catch (e) {
       var message;
-      if (e.status === 403 || e.status === 401) {
+      // Orthanc 1.10 cannot send 429, so a locked sign-in comes as a 403
+      // whose error says so; other 403s are plain wrong credentials.
+      var throttled = e.status === 429 || (e.status === 403 && e.message === 'Too many failed attempts');
+      if (throttled) {
+        message = 'Too many failed attempts. ' + (e.detail || 'Please wait and try again.');
+      } else if (e.status === 403 || e.status === 401) {
         message = 'Invalid user name or password';
-      } else if (e.status === 429) {
-        message = e.detail || e.message || 'Too many sign-in attempts. Please wait and try again.';
       } else if (e.status === 0) {
         message = 'Cannot reach the HospitalBridge server. Check the network connection and try again.';
       } else {

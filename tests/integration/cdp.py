@@ -33,7 +33,7 @@ class Browser(object):
     self.problems (list of str)."""
 
     def __init__(self, artifacts_prefix="browser"):
-        self.user_data = tempfile.mkdtemp(prefix="hb-chromium-")
+        self.user_data = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-chromium-"))
         self.stderr_path = os.path.join(self.user_data, "chromium.stderr")
         self.proc = None
         self.ws = None
@@ -62,7 +62,7 @@ class Browser(object):
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._stderr,
                                      stdin=subprocess.DEVNULL, preexec_fn=h._pdeathsig,
                                      start_new_session=True)
-        h.register_process(self.proc)
+        h.register_process(self.proc, group=True)
         port_file = os.path.join(self.user_data, "DevToolsActivePort")
         deadline = time.monotonic() + timeout
         while not (os.path.exists(port_file) and open(port_file).read().count("\n") >= 1):
@@ -107,12 +107,18 @@ class Browser(object):
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait(10)
+            # helpers (network service, crashpad...) share the process group
+            h.kill_process_group(self.proc)
             h.unregister_process(self.proc)
         try:
             self._stderr.close()
         except Exception:
             pass
-        shutil.rmtree(self.user_data, ignore_errors=True)
+        for _ in range(20):
+            shutil.rmtree(self.user_data, ignore_errors=True)
+            if not os.path.exists(self.user_data):
+                break
+            time.sleep(0.1)
 
     def __enter__(self):
         try:

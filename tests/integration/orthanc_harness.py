@@ -68,9 +68,29 @@ _live_processes = set()
 _live_lock = threading.Lock()
 
 
+_process_groups = set()
+_temp_dirs = set()
+
+
+def register_temp_dir(path):
+    """Removed on SIGTERM (normal paths remove their own)."""
+    _temp_dirs.add(path)
+    return path
+
+
+def kill_process_group(p):
+    """SIGKILL the process group led by p (a child started with
+    start_new_session=True), e.g. Chromium and its helper processes."""
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _kill_all_live():
     with _live_lock:
         procs = list(_live_processes)
+        groups = set(_process_groups)
     for p in procs:
         try:
             if p.poll() is None:
@@ -78,14 +98,20 @@ def _kill_all_live():
                 p.wait(timeout=10)
         except Exception:
             pass
+        if p.pid in groups:
+            kill_process_group(p)
 
 
 atexit.register(_kill_all_live)
 
 
 def _on_sigterm(signum, frame):
+    # e.g. CTest's timeout: kill our Orthancs/browsers, then leave at once
+    # (a SystemExit would be swallowed by unittest as a test error).
     _kill_all_live()
-    raise SystemExit(128 + signum)
+    for d in list(_temp_dirs):
+        shutil.rmtree(d, ignore_errors=True)
+    os._exit(128 + signum)
 
 
 try:
@@ -104,14 +130,17 @@ def _pdeathsig():
         pass
 
 
-def register_process(p):
+def register_process(p, group=False):
     with _live_lock:
         _live_processes.add(p)
+        if group:
+            _process_groups.add(p.pid)
 
 
 def unregister_process(p):
     with _live_lock:
         _live_processes.discard(p)
+        _process_groups.discard(p.pid)
 
 
 # ---------------------------------------------------------------------------
@@ -281,7 +310,7 @@ class OrthancSite(object):
         self.start_timeout = start_timeout
         self.extra_env = dict(env or {})
         self._own_root = root is None
-        self.root = root or tempfile.mkdtemp(prefix="hb-%s-" % self.name)
+        self.root = root or register_temp_dir(tempfile.mkdtemp(prefix="hb-%s-" % self.name))
         self.storage_dir = os.path.join(self.root, "storage")
         self.index_dir = os.path.join(self.root, "index")
         os.makedirs(self.storage_dir, exist_ok=True)

@@ -37,12 +37,12 @@ class StudyIndexTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="hb-studyidx-files-")
+        cls.tmp = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-studyidx-files-"))
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.t0 = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
         cls.site = h.OrthancSite("study-index")
-        cls.site.start()
         cls.addClassCleanup(cls.site.close)
+        cls.site.start()
         cls.url = cls.site.url
         cls.admin = cls.site.admin
 
@@ -288,9 +288,10 @@ class StudyIndexTest(unittest.TestCase):
                 self.assertEqual(r.status_code, 400, r.text[:300])
                 body = r.json()
                 self.assertIn("error", body)
-                text = body.get("error", "") + " " + body.get("detail", "")
-                names_it = r"(['\"`]%s['\"`]|\b%s\s*[:=]|parameter\s+['\"`]?%s\b)" % (param, param, param)
-                self.assertRegex(text, names_it, "error does not name the parameter %r: %r" % (param, body))
+                text = body.get("error", "") + "\n" + body.get("detail", "")
+                names_it = (r"(['\"`]%s['\"`]|\b%s\s*[:=]|parameter\W+%s\b|^%s\b)"
+                            % (param, param, param, param))
+                self.assertRegex(text, re.compile(names_it, re.M), "error does not name the parameter %r: %r" % (param, body))
 
     def test_malformed_limit_is_400(self):
         for params in ({"limit": "abc"}, {"offset": "-3"}, {"limit": "-1"}):
@@ -370,7 +371,7 @@ class ReconcileTest(unittest.TestCase):
     """Changes made while the plugin was not loaded are picked up at start."""
 
     def test_reconcile_after_stock_orthanc(self):
-        tmp = tempfile.mkdtemp(prefix="hb-reconcile-files-")
+        tmp = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-reconcile-files-"))
         self.addCleanup(shutil.rmtree, tmp, True)
         a = h.make_variant(h.sample("CT_small.dcm"), os.path.join(tmp, "a.dcm"), PatientID="REC-A")
         b = h.make_variant(h.sample("MR_small.dcm"), os.path.join(tmp, "b.dcm"), PatientID="REC-B")

@@ -27,11 +27,11 @@ class WebBrowserTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.out = h.artifacts_dir()
-        cls.tmp = tempfile.mkdtemp(prefix="hb-browser-files-")
+        cls.tmp = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-browser-files-"))
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.site = h.OrthancSite("web-browser")
-        cls.site.start()
         cls.addClassCleanup(cls.site.close)
+        cls.site.start()
         cls.markup_file = h.make_variant(h.sample("CT_small.dcm"), os.path.join(cls.tmp, "markup.dcm"),
                                          PatientName=MARKUP_NAME, PatientID="WEB-1",
                                          StudyDescription=MARKUP_DESCRIPTION, StudyDate="20301231")
@@ -133,7 +133,7 @@ class WebBrowserTest(unittest.TestCase):
         self.assertNotIn("hb_session", b.evaluate("document.cookie"), "session cookie readable by JS")
 
         # 4. phone size
-        b.set_viewport(390, 844, mobile=True, scale=2)
+        b.set_viewport(390, 844, mobile=True, scale=1)
         b.wait_js("window.innerWidth===390", 5)
         b.evaluate("window.scrollTo(0,0)")
         self.shot("dashboard-390x844")

@@ -128,7 +128,11 @@ TEST_F(SecurityGate, FailedLoginsAreThrottledEvenWithTheRightPassword) {
   Login("admin", "wrong-1", 403);
   Login("admin", "wrong-2", 403);
   Login("admin", "wrong-3", 403);
-  Login("admin", kAdminPassword, 429);
+  HttpRequest locked = Request("POST", "/bridge/login");
+  locked.body = std::string(R"({"username":"admin","password":")") + kAdminPassword + "\"}";
+  HttpResponse response = bridge->HandleRequest(locked);
+  EXPECT_EQ(403, response.status);
+  EXPECT_NE(std::string::npos, response.body.find("Too many failed attempts")) << response.body;
   EXPECT_FALSE(bridge->AllowRequest(WithBasic(Request("GET", "/patients"), "admin", kAdminPassword)));
 }
 
@@ -188,7 +192,8 @@ TEST_F(SecurityGate, AnswersCarrySecurityHeaders) {
   }
   EXPECT_TRUE(csp);
   EXPECT_TRUE(nosniff);
-  EXPECT_EQ(302, bridge->HandleRequest(Request("GET", "/bridge/app")).status);
+  EXPECT_EQ(301, bridge->HandleRequest(Request("GET", "/bridge")).status);
+  EXPECT_EQ(200, bridge->HandleRequest(Request("GET", "/bridge/app")).status);
   EXPECT_EQ(200, bridge->HandleRequest(Request("GET", "/bridge/app/")).status);
   EXPECT_EQ(404, bridge->HandleRequest(Request("GET", "/bridge/app/../Resources/DefaultConfiguration.json")).status);
 }
