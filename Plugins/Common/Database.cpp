@@ -2,6 +2,9 @@
 
 #include "Common/Errors.h"
 
+#include <filesystem>
+#include <system_error>
+
 namespace HospitalBridge {
 namespace {
 [[noreturn]] void Fail(sqlite3* db, const std::string& what, int code) {
@@ -11,6 +14,11 @@ namespace {
 }  // namespace
 
 Database::Database(const std::string& path) : path_(path) {
+  // Orthanc loads plugins before it creates its own folders, so on a first
+  // start the folder next to Orthanc's index may not exist yet.
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ignored;
+  if (path != ":memory:" && !parent.empty()) std::filesystem::create_directories(parent, ignored);
   int code = sqlite3_open_v2(path.c_str(), &db_,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (code != SQLITE_OK) {

@@ -14,7 +14,8 @@ class Statement;
 
 class Database {
  public:
-  // Opens (creating if absent) the file; ":memory:" for tests. Throws
+  // Opens (creating it and its folder if absent) the file; ":memory:" for
+  // tests. Throws
   // DatabaseError with a message naming the path when it cannot be used.
   explicit Database(const std::string& path);
   ~Database();

@@ -2,6 +2,7 @@
 
 import os
 import re
+import tempfile
 import unittest
 
 import orthanc_harness as h
@@ -31,6 +32,18 @@ class ConfigurationTest(unittest.TestCase):
             self.fail("Orthanc still running after %.0f s%s; log tail:\n%s" % (EXIT_TIMEOUT, alive, log[-3000:]))
         self.assertNotEqual(code, 0, "Orthanc exited with 0; log tail:\n" + log[-3000:])
         return site, log
+
+    def test_first_start_in_folders_that_do_not_exist_yet(self):
+        # Orthanc loads plugins before it creates its storage folders: on a
+        # brand-new server the plugin must create the database's folder itself.
+        root = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-config-fresh-"))
+        missing = os.path.join(root, "not", "yet", "there")
+        with h.OrthancSite("config-fresh", extra_config={"StorageDirectory": missing,
+                                                          "IndexDirectory": missing}) as site:
+            r = site.admin.get(site.url + "/bridge/system", timeout=30)
+            self.assertEqual(r.status_code, 200, r.text)
+            self.assertEqual(r.json()["database"]["path"], os.path.join(missing, "hospitalbridge.db"))
+            self.assertTrue(os.path.isfile(os.path.join(missing, "hospitalbridge.db")))
 
     def test_valid_configuration_starts(self):
         # control: the same harness configuration without a mistake works
