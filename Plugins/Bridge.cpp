@@ -27,13 +27,14 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, const std::st
   EnsureBootstrapAdmin(config_, users_, hasher_);
   sessions_.PurgeExpired();
 
-  RegisterSecurityRoutes(router_, SecurityRoutesContext{users_, sessions_, authenticator_, hasher_,
-                                                        config_.orthanc.sslEnabled});
+  RegisterSecurityRoutes(
+      router_, SecurityRoutesContext{users_, sessions_, authenticator_, hasher_, config_.orthanc.sslEnabled});
   if (config_.studyIndex.enabled) {
     worker_ = std::make_unique<IndexWorker>(studies_, reader_, config_.studyIndex.refreshDelayMs);
     RegisterStudyRoutes(router_, studies_, config_.studyIndex);
   }
-  RegisterSystemRoutes(router_, SystemInfoSources{config_, database_, studies_, worker_.get(), orthanc, orthancVersion});
+  RegisterSystemRoutes(
+      router_, SystemInfoSources{config_, database_, studies_, worker_.get(), orthanc, orthancVersion});
   if (config_.webAppEnabled) RegisterStaticAssets(router_);
 }
 

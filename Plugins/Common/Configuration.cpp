@@ -1,10 +1,9 @@
 #include "Common/Configuration.h"
 
-
 #include "Common/EmbeddedResources.h"
 #include "Common/Errors.h"
-#include "Common/Text.h"
 #include "Common/Json.h"
+#include "Common/Text.h"
 
 namespace HospitalBridge {
 namespace {
@@ -36,9 +35,11 @@ bool SameKind(const Json::Value& expected, const Json::Value& actual) {
   return expected.type() == actual.type();
 }
 
-void MergeInto(const Json::Value& defaults, const Json::Value& user, const std::string& path, Json::Value& merged) {
+void MergeInto(const Json::Value& defaults, const Json::Value& user, const std::string& path,
+               Json::Value& merged) {
   if (!user.isObject()) {
-    throw StartupError("invalid configuration option " + path + ": expected an object, got " + TypeName(user));
+    throw StartupError("invalid configuration option " + path + ": expected an object, got " +
+                       TypeName(user));
   }
   for (const std::string& key : user.getMemberNames()) {
     const std::string optionPath = path + "." + key;
@@ -85,9 +86,9 @@ class Reader {
   int64_t Integer(const std::string& path, int64_t min, int64_t max) const {
     const Json::Value& value = At(path);
     if (!value.isInt64() || value.asInt64() < min || value.asInt64() > max) {
-      throw StartupError("invalid configuration option " + std::string(kSection) + "." + path + ": must be between " +
-                         std::to_string(min) + " and " + std::to_string(max) + ", got " +
-                         JsonText::Write(value));
+      throw StartupError("invalid configuration option " + std::string(kSection) + "." + path +
+                         ": must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                         ", got " + JsonText::Write(value));
     }
     return value.asInt64();
   }
@@ -129,11 +130,13 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
     Invalid("Site.Id", "use 1 to 32 letters, digits, '-' or '_', got \"" + config.siteId + "\"");
   }
   config.siteName = read.String("Site.Name");
-  if (config.siteName.empty() || config.siteName.size() > 128) Invalid("Site.Name", "must be 1 to 128 characters");
+  if (config.siteName.empty() || config.siteName.size() > 128)
+    Invalid("Site.Name", "must be 1 to 128 characters");
 
   config.databasePath = read.String("DatabasePath");
   if (config.databasePath.empty()) {
-    std::string folder = orthanc.get("IndexDirectory", orthanc.get("StorageDirectory", "OrthancStorage")).asString();
+    std::string folder =
+        orthanc.get("IndexDirectory", orthanc.get("StorageDirectory", "OrthancStorage")).asString();
     config.databasePath = folder + "/hospitalbridge.db";
   }
 
@@ -145,8 +148,8 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   index.defaultPageSize = static_cast<int>(read.Integer("StudyIndex.DefaultPageSize", 1, 1000));
   index.maxPageSize = static_cast<int>(read.Integer("StudyIndex.MaxPageSize", 1, 1000));
   if (index.defaultPageSize > index.maxPageSize) {
-    Invalid("StudyIndex.DefaultPageSize", "must not exceed StudyIndex.MaxPageSize (" +
-                                              std::to_string(index.maxPageSize) + ")");
+    Invalid("StudyIndex.DefaultPageSize",
+            "must not exceed StudyIndex.MaxPageSize (" + std::to_string(index.maxPageSize) + ")");
   }
 
   SecuritySettings& security = config.security;
@@ -154,17 +157,21 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   if (!Text::IsIdentifier(security.bootstrapAdminUsername, "._@-", 1, 64)) {
     Invalid("Security.BootstrapAdmin.Username", "use 1 to 64 letters, digits, '.', '_', '@' or '-'");
   }
-  security.bootstrapAdminPasswordVariable = read.String("Security.BootstrapAdmin.PasswordEnvironmentVariable");
+  security.bootstrapAdminPasswordVariable =
+      read.String("Security.BootstrapAdmin.PasswordEnvironmentVariable");
   security.bootstrapAdminPasswordFile = read.String("Security.BootstrapAdmin.PasswordFile");
   security.passwordHashIterations =
       static_cast<uint32_t>(read.Integer("Security.PasswordHashIterations", 100000, 10000000));
   security.sessionIdleMinutes = static_cast<int>(read.Integer("Security.SessionIdleMinutes", 1, 1440));
   security.sessionMaxHours = static_cast<int>(read.Integer("Security.SessionMaxHours", 1, 168));
-  security.credentialCacheSeconds = static_cast<int>(read.Integer("Security.CredentialCacheSeconds", 1, 3600));
-  security.maxFailuresPerUser = static_cast<int>(read.Integer("Security.LoginThrottle.MaxFailuresPerUser", 1, 1000));
+  security.credentialCacheSeconds =
+      static_cast<int>(read.Integer("Security.CredentialCacheSeconds", 1, 3600));
+  security.maxFailuresPerUser =
+      static_cast<int>(read.Integer("Security.LoginThrottle.MaxFailuresPerUser", 1, 1000));
   security.maxFailuresPerAddress =
       static_cast<int>(read.Integer("Security.LoginThrottle.MaxFailuresPerAddress", 1, 100000));
-  security.throttleWindowMinutes = static_cast<int>(read.Integer("Security.LoginThrottle.WindowMinutes", 1, 1440));
+  security.throttleWindowMinutes =
+      static_cast<int>(read.Integer("Security.LoginThrottle.WindowMinutes", 1, 1440));
   security.lockoutMinutes = static_cast<int>(read.Integer("Security.LoginThrottle.LockoutMinutes", 1, 1440));
   security.maxRequestBodyBytes =
       static_cast<size_t>(read.Integer("Security.MaxRequestBodyKilobytes", 1, 65536)) * 1024;
@@ -180,7 +187,8 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   own.authenticationEnabled = BoolOption(orthanc, "AuthenticationEnabled", own.remoteAccessAllowed);
   if (own.authenticationEnabled) {
     throw StartupError(
-        "Orthanc's own \"AuthenticationEnabled\" must be false: HospitalBridge's gate authenticates every request "
+        "Orthanc's own \"AuthenticationEnabled\" must be false: HospitalBridge's gate authenticates every "
+        "request "
         "and Orthanc's Basic authentication would refuse its users. Set \"AuthenticationEnabled\": false in "
         "orthanc.json.");
   }

@@ -48,14 +48,16 @@ int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_
 int Database::Changes() const { return sqlite3_changes(db_); }
 
 Statement::Statement(Database& database, const std::string& sql) : database_(database) {
-  int code = sqlite3_prepare_v2(database_.Handle(), sql.c_str(), static_cast<int>(sql.size()), &statement_, nullptr);
+  int code =
+      sqlite3_prepare_v2(database_.Handle(), sql.c_str(), static_cast<int>(sql.size()), &statement_, nullptr);
   if (code != SQLITE_OK) Fail(database_.Handle(), "cannot prepare SQL", code);
 }
 
 Statement::~Statement() { sqlite3_finalize(statement_); }
 
 Statement& Statement::Bind(int index, const std::string& value) {
-  int code = sqlite3_bind_text(statement_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  int code =
+      sqlite3_bind_text(statement_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   if (code != SQLITE_OK) Fail(database_.Handle(), "cannot bind", code);
   return *this;
 }
@@ -92,12 +94,15 @@ void Statement::Reset() {
 std::string Statement::ColumnText(int column) const {
   const unsigned char* text = sqlite3_column_text(statement_, column);
   if (text == nullptr) return "";
-  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
 }
 
 int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(statement_, column); }
 
-bool Statement::ColumnIsNull(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+}
 
 Transaction::Transaction(Database& database) : database_(database) { database_.Execute("BEGIN IMMEDIATE"); }
 

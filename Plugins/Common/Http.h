@@ -11,8 +11,8 @@
 namespace HospitalBridge {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", "PUT", "DELETE"
-  std::string path;    // without the query string, e.g. "/bridge/studies"
+  std::string method;                          // "GET", "POST", "PUT", "DELETE"
+  std::string path;                            // without the query string, e.g. "/bridge/studies"
   std::map<std::string, std::string> headers;  // names in lower case
   std::map<std::string, std::string> query;
   std::string body;

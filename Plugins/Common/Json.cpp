@@ -8,7 +8,8 @@
 namespace HospitalBridge {
 namespace JsonText {
 namespace {
-bool ParseWith(Json::CharReaderBuilder& builder, const std::string& text, Json::Value& value, std::string& errors) {
+bool ParseWith(Json::CharReaderBuilder& builder, const std::string& text, Json::Value& value,
+               std::string& errors) {
   std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   return reader->parse(text.data(), text.data() + text.size(), &value, &errors);
 }

@@ -23,14 +23,16 @@ std::map<int, Migration> EmbeddedMigrations() {
     if (path.rfind(kPrefix, 0) != 0) continue;
     std::string name = path.substr(strlen(kPrefix));
     int version = std::stoi(name.substr(0, name.find('_')));
-    migrations[version] = Migration{version, name, std::string(reinterpret_cast<const char*>(files[i].data), files[i].size)};
+    migrations[version] =
+        Migration{version, name, std::string(reinterpret_cast<const char*>(files[i].data), files[i].size)};
   }
   return migrations;
 }
 
 int SchemaVersion(Database& database) {
   auto lock = database.Lock();
-  Statement exists(database, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
+  Statement exists(database,
+                   "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
   exists.Step();
   if (exists.ColumnInt(0) == 0) return 0;
   Statement max(database, "SELECT coalesce(max(version), 0) FROM schema_migrations");
@@ -67,9 +69,10 @@ int MigrateDatabase(Database& database, const std::map<int, Migration>& migratio
   }
 
   if (current > latest) {
-    throw StartupError(Describe(database) + " has schema version " + std::to_string(current) +
-                       ", newer than this plugin knows (" + std::to_string(latest) +
-                       "): it was written by a newer HospitalBridge. Install that version or restore a backup.");
+    throw StartupError(
+        Describe(database) + " has schema version " + std::to_string(current) +
+        ", newer than this plugin knows (" + std::to_string(latest) +
+        "): it was written by a newer HospitalBridge. Install that version or restore a backup.");
   }
 
   for (const auto& [version, migration] : migrations) {
@@ -77,10 +80,12 @@ int MigrateDatabase(Database& database, const std::map<int, Migration>& migratio
     try {
       Transaction transaction(database);
       database.Execute(migration.sql);
-      Statement record(database, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+      Statement record(database,
+                       "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
       record.Bind(1, version).Bind(2, migration.name).Bind(3, Time::NowSeconds()).Run();
       transaction.Commit();
-      Log::Info("database migrated to schema version " + std::to_string(version) + " (" + migration.name + ")");
+      Log::Info("database migrated to schema version " + std::to_string(version) + " (" + migration.name +
+                ")");
     } catch (const DatabaseError& e) {
       throw StartupError("cannot apply migration " + migration.name + " to " + Describe(database) + ": " +
                          e.what());

@@ -3,8 +3,8 @@
 namespace HospitalBridge {
 namespace Text {
 namespace {
-bool Each(const std::string& text, size_t minLength, size_t maxLength, bool (*allowed)(char, const std::string&),
-          const std::string& extra) {
+bool Each(const std::string& text, size_t minLength, size_t maxLength,
+          bool (*allowed)(char, const std::string&), const std::string& extra) {
   if (text.size() < minLength || text.size() > maxLength) return false;
   for (char c : text) {
     if (!allowed(c, extra)) return false;
@@ -16,13 +16,17 @@ bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }  // namespace
 
 bool IsIdentifier(const std::string& text, const std::string& extra, size_t minLength, size_t maxLength) {
-  return Each(text, minLength, maxLength,
-              [](char c, const std::string& more) { return IsLetter(c) || IsDigit(c) || more.find(c) != std::string::npos; },
-              extra);
+  return Each(
+      text, minLength, maxLength,
+      [](char c, const std::string& more) {
+        return IsLetter(c) || IsDigit(c) || more.find(c) != std::string::npos;
+      },
+      extra);
 }
 
 bool IsDigits(const std::string& text, size_t minLength, size_t maxLength) {
-  return Each(text, minLength, maxLength, [](char c, const std::string&) { return IsDigit(c); }, "");
+  return Each(
+      text, minLength, maxLength, [](char c, const std::string&) { return IsDigit(c); }, "");
 }
 
 }  // namespace Text

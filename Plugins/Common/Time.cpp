@@ -73,8 +73,8 @@ std::string DicomTimeToIso(const std::string& tm) {
 
 bool ParseDateParameter(const std::string& text, std::string& da) {
   std::string digits;
-  if (text.size() == 10 && text[4] == '-' && text[7] == '-' && AllDigits(text, 0, 4) && AllDigits(text, 5, 2) &&
-      AllDigits(text, 8, 2)) {
+  if (text.size() == 10 && text[4] == '-' && text[7] == '-' && AllDigits(text, 0, 4) &&
+      AllDigits(text, 5, 2) && AllDigits(text, 8, 2)) {
     digits = text.substr(0, 4) + text.substr(5, 2) + text.substr(8, 2);
   } else if (text.size() == 8 && AllDigits(text, 0, 8)) {
     digits = text;

@@ -8,7 +8,7 @@ namespace HospitalBridge {
 namespace Time {
 
 int64_t NowSeconds();
-int64_t NowMilliseconds();  // monotonic, for durations and debouncing only
+int64_t NowMilliseconds();                  // monotonic, for durations and debouncing only
 std::string FormatIsoUtc(int64_t seconds);  // "2026-11-22T11:00:00Z"; "" for 0
 // Orthanc's timestamps ("20261122T110000", UTC in 1.10). Returns 0 if malformed.
 int64_t ParseOrthancTimestamp(const std::string& text);

@@ -124,8 +124,8 @@ void IndexWorker::Reconcile() {
   }
   store_.SetState("last_reconcile", std::to_string(Time::NowSeconds()));
   Log::Info("study index reconciled with Orthanc in " + std::to_string(Time::NowMilliseconds() - started) +
-            " ms: " + std::to_string(inOrthanc.size()) + " studies, " + std::to_string(added) + " (re)indexed, " +
-            std::to_string(removed) + " removed");
+            " ms: " + std::to_string(inOrthanc.size()) + " studies, " + std::to_string(added) +
+            " (re)indexed, " + std::to_string(removed) + " removed");
 }
 
 void IndexWorker::Run() {

@@ -7,7 +7,8 @@
 namespace HospitalBridge {
 namespace {
 const char kColumns[] =
-    "orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, patient_sex, study_date, study_time, "
+    "orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, patient_sex, study_date, "
+    "study_time, "
     "description, accession_number, modalities, series_count, instance_count, first_received, last_received, "
     "orthanc_last_update, sources";
 const char kNewestFirst[] = " ORDER BY study_date DESC, study_time DESC, first_received DESC, orthanc_id";
@@ -64,16 +65,17 @@ std::string Contains(const std::string& word) {
 void StudyIndexStore::Upsert(const StudyRecord& r) {
   auto lock = database_.Lock();
   Transaction transaction(database_);
-  Statement upsert(database_,
-                   "INSERT INTO studies (orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, "
-                   "patient_sex, study_date, study_time, description, accession_number, modalities, series_count, "
-                   "instance_count, first_received, last_received, orthanc_last_update, sources, indexed_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
-                   "ON CONFLICT (orthanc_id) DO UPDATE SET study_uid = ?2, patient_id = ?3, patient_name = ?4, "
-                   "patient_birth_date = ?5, patient_sex = ?6, study_date = ?7, study_time = ?8, description = ?9, "
-                   "accession_number = ?10, modalities = ?11, series_count = ?12, instance_count = ?13, "
-                   "first_received = ?14, last_received = ?15, orthanc_last_update = ?16, sources = ?17, "
-                   "indexed_at = ?18");
+  Statement upsert(
+      database_,
+      "INSERT INTO studies (orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, "
+      "patient_sex, study_date, study_time, description, accession_number, modalities, series_count, "
+      "instance_count, first_received, last_received, orthanc_last_update, sources, indexed_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+      "ON CONFLICT (orthanc_id) DO UPDATE SET study_uid = ?2, patient_id = ?3, patient_name = ?4, "
+      "patient_birth_date = ?5, patient_sex = ?6, study_date = ?7, study_time = ?8, description = ?9, "
+      "accession_number = ?10, modalities = ?11, series_count = ?12, instance_count = ?13, "
+      "first_received = ?14, last_received = ?15, orthanc_last_update = ?16, sources = ?17, "
+      "indexed_at = ?18");
   upsert.Bind(1, r.orthancId)
       .Bind(2, r.studyUid)
       .Bind(3, r.patientId)
@@ -191,8 +193,9 @@ std::map<std::string, std::string> StudyIndexStore::LastUpdates() {
 
 IndexCounts StudyIndexStore::Counts() {
   auto lock = database_.Lock();
-  Statement select(database_,
-                   "SELECT count(*), count(DISTINCT patient_id), coalesce(sum(instance_count), 0) FROM studies");
+  Statement select(
+      database_,
+      "SELECT count(*), count(DISTINCT patient_id), coalesce(sum(instance_count), 0) FROM studies");
   select.Step();
   return IndexCounts{select.ColumnInt(0), select.ColumnInt(1), select.ColumnInt(2)};
 }
@@ -206,8 +209,9 @@ std::string StudyIndexStore::GetState(const std::string& key) {
 
 void StudyIndexStore::SetState(const std::string& key, const std::string& value) {
   auto lock = database_.Lock();
-  Statement upsert(database_,
-                   "INSERT INTO plugin_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
+  Statement upsert(
+      database_,
+      "INSERT INTO plugin_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
   upsert.Bind(1, key).Bind(2, value).Run();
 }
 

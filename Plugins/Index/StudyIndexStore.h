@@ -15,7 +15,7 @@ struct StudyFilter {
   std::string fromDate;  // DICOM DA, inclusive
   std::string toDate;    // DICOM DA, inclusive
   std::string modality;
-  std::string text;      // words to find in patient name, description or accession number
+  std::string text;  // words to find in patient name, description or accession number
   int limit = 50;
   int offset = 0;
 };

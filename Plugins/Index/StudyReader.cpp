@@ -32,7 +32,8 @@ std::optional<StudyRecord> StudyReader::Read(const std::string& orthancId, const
   Json::Value study;
   if (!orthanc_.GetJson("/studies/" + orthancId, study) || !study.isObject()) return std::nullopt;
   Json::Value series;
-  if (!orthanc_.GetJson("/studies/" + orthancId + "/series", series) || !series.isArray()) return std::nullopt;
+  if (!orthanc_.GetJson("/studies/" + orthancId + "/series", series) || !series.isArray())
+    return std::nullopt;
 
   StudyRecord record;
   record.orthancId = orthancId;
@@ -61,8 +62,8 @@ std::optional<StudyRecord> StudyReader::Read(const std::string& orthancId, const
     record.seriesCount++;
     record.instanceCount += instances.isArray() ? instances.size() : 0;
     std::string modality = Tag(item["MainDicomTags"], "Modality");
-    if (!modality.empty() && std::find(record.modalities.begin(), record.modalities.end(), modality) ==
-                                 record.modalities.end()) {
+    if (!modality.empty() &&
+        std::find(record.modalities.begin(), record.modalities.end(), modality) == record.modalities.end()) {
       record.modalities.push_back(modality);
     }
     auto found = known.find(seriesId);
@@ -90,8 +91,8 @@ std::vector<ListedStudy> StudyReader::ListAll(int pageSize) {
   std::vector<ListedStudy> studies;
   for (int since = 0;; since += pageSize) {
     Json::Value page;
-    if (!orthanc_.GetJson("/studies?expand&since=" + std::to_string(since) + "&limit=" + std::to_string(pageSize),
-                          page) ||
+    if (!orthanc_.GetJson(
+            "/studies?expand&since=" + std::to_string(since) + "&limit=" + std::to_string(pageSize), page) ||
         !page.isArray()) {
       throw OrthancUnavailable("Orthanc did not list its studies");
     }

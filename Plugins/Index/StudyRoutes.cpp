@@ -1,6 +1,5 @@
 #include "Index/StudyRoutes.h"
 
-
 #include "Common/Errors.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
@@ -18,8 +17,9 @@ int IntegerParameter(const HttpRequest& request, const char* name, int fallback,
   }
   int value = std::stoi(text);
   if (value < min || value > max) {
-    throw HttpError(400, std::string("Invalid parameter: ") + name,
-                    std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+    throw HttpError(
+        400, std::string("Invalid parameter: ") + name,
+        std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return value;
 }
@@ -28,9 +28,9 @@ std::string DateParameter(const HttpRequest& request, const char* name) {
   if (!request.HasQuery(name) || request.Query(name).empty()) return "";
   std::string da;
   if (!Time::ParseDateParameter(request.Query(name), da)) {
-    throw HttpError(400, std::string("Invalid parameter: ") + name,
-                    std::string(name) + " must be a date as YYYY-MM-DD or YYYYMMDD, got \"" + request.Query(name) +
-                        "\"");
+    throw HttpError(
+        400, std::string("Invalid parameter: ") + name,
+        std::string(name) + " must be a date as YYYY-MM-DD or YYYYMMDD, got \"" + request.Query(name) + "\"");
   }
   return da;
 }
@@ -59,10 +59,12 @@ StudyFilter ParseStudyFilter(const HttpRequest& request, const StudyIndexSetting
   }
   filter.modality = request.Query("modality");
   if (!filter.modality.empty() && !Text::IsIdentifier(filter.modality, "", 1, 16)) {
-    throw HttpError(400, "Invalid parameter: modality", "modality must be a DICOM modality code such as CT or MR");
+    throw HttpError(400, "Invalid parameter: modality",
+                    "modality must be a DICOM modality code such as CT or MR");
   }
   filter.text = request.Query("q");
-  if (filter.text.size() > 256) throw HttpError(400, "Invalid parameter: q", "q must be at most 256 characters");
+  if (filter.text.size() > 256)
+    throw HttpError(400, "Invalid parameter: q", "q must be at most 256 characters");
   filter.limit = IntegerParameter(request, "limit", settings.defaultPageSize, 1, settings.maxPageSize);
   filter.offset = IntegerParameter(request, "offset", 0, 0, 100000000);
   return filter;

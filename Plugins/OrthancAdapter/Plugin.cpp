@@ -81,8 +81,8 @@ void Answer(OrthancPluginRestOutput* output, const HttpResponse& response) {
     OrthancPluginSetHttpHeader(context, output, name.c_str(), value.c_str());
   }
   if (response.status == 200) {
-    OrthancPluginAnswerBuffer(context, output, response.body.data(), static_cast<uint32_t>(response.body.size()),
-                              response.contentType.c_str());
+    OrthancPluginAnswerBuffer(context, output, response.body.data(),
+                              static_cast<uint32_t>(response.body.size()), response.contentType.c_str());
   } else if (response.status == 301) {
     OrthancPluginRedirect(context, output, response.location.c_str());
   } else if (response.status == 405) {
@@ -177,8 +177,8 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
     }
   });
   if (!OrthancPluginCheckVersion(context)) {
-    Log::Error(std::string("this Orthanc (") + context->orthancVersion + ") is older than the SDK HospitalBridge " +
-               "was built with; upgrade Orthanc");
+    Log::Error(std::string("this Orthanc (") + context->orthancVersion +
+               ") is older than the SDK HospitalBridge " + "was built with; upgrade Orthanc");
     return -1;
   }
   try {
@@ -199,8 +199,8 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge/(.*)", HandleRest);
   OrthancPluginRegisterOnChangeCallback(context, OnChange);
   OrthancPluginExtendOrthancExplorer(context, kExplorerExtension);
-  Log::Warning(std::string("version ") + kPluginVersion + " started for site " + bridge->Config().siteId + " (" +
-               bridge->Config().siteName + "), database " + bridge->Config().databasePath);
+  Log::Warning(std::string("version ") + kPluginVersion + " started for site " + bridge->Config().siteId +
+               " (" + bridge->Config().siteName + "), database " + bridge->Config().databasePath);
   return 0;
 }
 

@@ -9,7 +9,8 @@ bool SdkOrthancRest::Get(const std::string& uri, std::string& body) {
     return false;
   }
   if (code != OrthancPluginErrorCode_Success) {
-    throw OrthancUnavailable("Orthanc failed on GET " + uri + ": " + OrthancPluginGetErrorDescription(context_, code));
+    throw OrthancUnavailable("Orthanc failed on GET " + uri + ": " +
+                             OrthancPluginGetErrorDescription(context_, code));
   }
   body.assign(static_cast<const char*>(buffer.data), buffer.size);
   OrthancPluginFreeMemoryBuffer(context_, &buffer);

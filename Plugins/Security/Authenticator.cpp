@@ -99,12 +99,12 @@ AuthResult Authenticator::CheckPassword(const std::string& username, const std::
     return result;
   }
   std::optional<User> user = username.size() <= 64 ? users_.FindByName(username) : std::nullopt;
-  bool valid = PasswordHasher::Verify(password, user ? user->passwordHash : DecoyHash()) && user &&
-               !user->disabled;
+  bool valid =
+      PasswordHasher::Verify(password, user ? user->passwordHash : DecoyHash()) && user && !user->disabled;
   if (!valid) {
     int failures = throttle_.RecordFailure(username, address, now);
-    Log::Warning("failed login for user '" + username + "' from " + address + " (" + std::to_string(failures) +
-                 " recent failure" + (failures > 1 ? "s" : "") + ")");
+    Log::Warning("failed login for user '" + username + "' from " + address + " (" +
+                 std::to_string(failures) + " recent failure" + (failures > 1 ? "s" : "") + ")");
     result.outcome = AuthResult::Outcome::kRejected;
     return result;
   }

@@ -25,11 +25,13 @@ struct AuthResult {
 
 class Authenticator {
  public:
-  Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle, int credentialCacheSeconds);
+  Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle,
+                int credentialCacheSeconds);
 
   AuthResult Identify(const HttpRequest& request);
   // The password check shared by Basic authentication and the login form.
-  AuthResult CheckPassword(const std::string& username, const std::string& password, const std::string& address);
+  AuthResult CheckPassword(const std::string& username, const std::string& password,
+                           const std::string& address);
   // Called whenever a user changes, so a disabled user or an old password
   // stops working at once.
   void ForgetCachedCredentials();

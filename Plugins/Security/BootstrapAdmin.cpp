@@ -31,16 +31,17 @@ void EnsureBootstrapAdmin(const Configuration& config, UserStore& users, const P
   const SecuritySettings& security = config.security;
   if (users.FindByName(security.bootstrapAdminUsername)) return;
 
-  const std::string source = "the environment variable " + security.bootstrapAdminPasswordVariable +
-                             (security.bootstrapAdminPasswordFile.empty()
-                                  ? std::string()
-                                  : " or the file " + security.bootstrapAdminPasswordFile);
+  const std::string source =
+      "the environment variable " + security.bootstrapAdminPasswordVariable +
+      (security.bootstrapAdminPasswordFile.empty() ? std::string()
+                                                   : " or the file " + security.bootstrapAdminPasswordFile);
   std::string password = ReadBootstrapPassword(security);
   std::string weakness = password.empty() ? "no password was given" : PasswordWeakness(password, "");
   if (!weakness.empty()) {
     if (config.orthanc.remoteAccessAllowed) {
-      throw StartupError("cannot create the administrator \"" + security.bootstrapAdminUsername + "\": " +
-                         weakness + ". Orthanc accepts remote connections (RemoteAccessAllowed), so a strong " +
+      throw StartupError("cannot create the administrator \"" + security.bootstrapAdminUsername +
+                         "\": " + weakness +
+                         ". Orthanc accepts remote connections (RemoteAccessAllowed), so a strong " +
                          "password is required: set it in " + source + ".");
     }
     if (password.empty()) {
@@ -52,7 +53,8 @@ void EnsureBootstrapAdmin(const Configuration& config, UserStore& users, const P
                  "); accepted only because Orthanc listens on this machine alone");
   }
   users.Create(security.bootstrapAdminUsername, hasher.Hash(password), Role::kAdmin);
-  Log::Info("created the administrator \"" + security.bootstrapAdminUsername + "\" (password from " + source + ")");
+  Log::Info("created the administrator \"" + security.bootstrapAdminUsername + "\" (password from " + source +
+            ")");
 }
 
 }  // namespace HospitalBridge

@@ -11,9 +11,7 @@ std::string Key(const std::string& username) {
   return key;
 }
 
-int64_t Remaining(int64_t lockedUntil, int64_t now) {
-  return lockedUntil > now ? lockedUntil - now : 0;
-}
+int64_t Remaining(int64_t lockedUntil, int64_t now) { return lockedUntil > now ? lockedUntil - now : 0; }
 }  // namespace
 
 void LoginThrottle::Bump(Counter& counter, int max, int64_t now, int windowSeconds, int lockoutSeconds) {
@@ -53,7 +51,9 @@ void LoginThrottle::Prune(int64_t now) {
   // Keeps memory bounded when an attacker cycles through names or addresses.
   if (now - lastPrune_ < 60) return;
   lastPrune_ = now;
-  auto stale = [&](const Counter& c) { return c.lockedUntil <= now && now - c.windowStart >= windowSeconds_; };
+  auto stale = [&](const Counter& c) {
+    return c.lockedUntil <= now && now - c.windowStart >= windowSeconds_;
+  };
   for (auto* map : {&byUser_, &byAddress_}) {
     for (auto it = map->begin(); it != map->end();) {
       it = stale(it->second) ? map->erase(it) : std::next(it);

@@ -18,7 +18,7 @@ std::string Lower(std::string text) {
 
 // Passwords that appear in every breach list and in vendors' manuals; the
 // length rule already rules out most others.
-const char* const kWellKnown[] = {"password1234", "passwordpassword", "123456789012", "1234567890123",
+const char* const kWellKnown[] = {"password1234",  "passwordpassword", "123456789012",     "1234567890123",
                                   "qwertyuiop12",  "orthancorthanc",   "changemechangeme", "adminadmin12",
                                   "administrator", "letmein12345",     "welcome12345",     "p@ssw0rd1234",
                                   "hospital1234",  "iloveyou1234",     "000000000000",     "111111111111"};

@@ -16,7 +16,8 @@ bool MethodMatches(const std::string& methods, const std::string& method) {
   while (start <= methods.size()) {
     size_t comma = methods.find(',', start);
     if (comma == std::string::npos) comma = methods.size();
-    if (methods.compare(start, comma - start, effective) == 0 && comma - start == effective.size()) return true;
+    if (methods.compare(start, comma - start, effective) == 0 && comma - start == effective.size())
+      return true;
     start = comma + 1;
   }
   return false;
@@ -34,9 +35,12 @@ std::vector<PermissionRule> BuiltInRules() {
       {"POST", "/instances", kClinical, "upload of DICOM files"},
       {"POST", "/tools/find", kStaff, "search"},
       {"POST", "/tools/lookup", kStaff, "look up a DICOM identifier"},
-      {"POST", "/tools/create-archive,/tools/create-media,/tools/create-media-extended", kStaff, "download several"},
-      {"GET", "/tools/now,/tools/now-local,/tools/dicom-conformance,/tools/generate-uid", kStaff, "small helpers"},
-      {"GET", "/modalities,/modalities/*,/peers,/peers/*", kClinical, "list DICOM modalities and Orthanc peers"},
+      {"POST", "/tools/create-archive,/tools/create-media,/tools/create-media-extended", kStaff,
+       "download several"},
+      {"GET", "/tools/now,/tools/now-local,/tools/dicom-conformance,/tools/generate-uid", kStaff,
+       "small helpers"},
+      {"GET", "/modalities,/modalities/*,/peers,/peers/*", kClinical,
+       "list DICOM modalities and Orthanc peers"},
       {"POST", "/modalities/*/echo,/modalities/*/store,/modalities/*/query,/modalities/*/move,/peers/*/store",
        kClinical, "send to, query and retrieve from modalities and peers"},
       {"GET,POST,DELETE", "/queries/**", kClinical, "results of C-FIND queries and their retrieval"},
@@ -49,8 +53,10 @@ std::vector<PermissionRule> BuiltInRules() {
     const std::string base = "/" + level;
     rules.push_back({"GET", base + "," + base + "/**", kStaff, "read " + level});
     rules.push_back({"POST", base + "/*/archive," + base + "/*/media", kStaff, "download " + level});
-    rules.push_back({"POST", base + "/*/modify," + base + "/*/anonymize", kCorrect, "correct or anonymize " + level});
-    rules.push_back({"PUT,DELETE", base + "/*/metadata/*," + base + "/*/labels/*", kCorrect, "annotate " + level});
+    rules.push_back(
+        {"POST", base + "/*/modify," + base + "/*/anonymize", kCorrect, "correct or anonymize " + level});
+    rules.push_back(
+        {"PUT,DELETE", base + "/*/metadata/*," + base + "/*/labels/*", kCorrect, "annotate " + level});
     rules.push_back({"DELETE", base + "/*", kAdmin, "delete " + level});
   }
   rules.push_back({"POST", "/studies/*/merge,/studies/*/split", kCorrect, "merge or split studies"});

@@ -14,7 +14,7 @@ struct PermissionRule {
   std::string methods;  // "GET", "GET,POST", or "*"
   std::string pattern;  // segments; "*" = one segment, trailing "**" = the rest
   RoleSet roles;
-  std::string why;      // shown in the documentation
+  std::string why;  // shown in the documentation
 };
 
 class PermissionTable {

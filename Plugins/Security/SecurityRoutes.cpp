@@ -1,10 +1,9 @@
 #include "Security/SecurityRoutes.h"
 
-
 #include "Common/Errors.h"
-#include "Common/Text.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
+#include "Common/Text.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
@@ -13,13 +12,15 @@ const RoleSet kAdminOnly = {Role::kAdmin};
 
 std::string RequireString(const Json::Value& body, const char* field) {
   if (!body.isMember(field)) throw HttpError(400, std::string("Missing field: ") + field, field);
-  if (!body[field].isString()) throw HttpError(400, std::string("The field must be a string: ") + field, field);
+  if (!body[field].isString())
+    throw HttpError(400, std::string("The field must be a string: ") + field, field);
   return body[field].asString();
 }
 
 std::string SessionCookie(const std::string& value, int maxAgeSeconds, bool secure) {
-  return std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-         std::to_string(maxAgeSeconds) + (secure ? "; Secure" : "");
+  return std::string(kSessionCookie) + "=" + value +
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(maxAgeSeconds) +
+         (secure ? "; Secure" : "");
 }
 
 Role RequireRole(const Json::Value& body) {
@@ -110,7 +111,8 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     Role role = RequireRole(body);
     RequireStrongPassword(password, username);
     User user = c.users.Create(username, c.hasher.Hash(password), role);
-    Log::Info("user '" + ctx.identity.username + "' created user '" + username + "' with role " + RoleName(role));
+    Log::Info("user '" + ctx.identity.username + "' created user '" + username + "' with role " +
+              RoleName(role));
     return HttpResponse::Json(UserToJson(user));
   });
 
@@ -136,7 +138,8 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
       changes += std::string(" role=") + RoleName(user.role);
     }
     if (body.isMember("disabled")) {
-      if (!body["disabled"].isBool()) throw HttpError(400, "The field must be true or false: disabled", "disabled");
+      if (!body["disabled"].isBool())
+        throw HttpError(400, "The field must be true or false: disabled", "disabled");
       user.disabled = body["disabled"].asBool();
       changes += user.disabled ? " disabled" : " enabled";
     }

@@ -18,9 +18,10 @@ std::string SessionStore::Create(int64_t userId, const std::string& remoteIp) {
   std::string token = Crypto::NewToken();
   int64_t now = Time::NowSeconds();
   auto lock = database_.Lock();
-  Statement insert(database_,
-                   "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, remote_ip) "
-                   "VALUES (?, ?, ?, ?, ?, ?)");
+  Statement insert(
+      database_,
+      "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, remote_ip) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
   insert.Bind(1, HashToken(token))
       .Bind(2, userId)
       .Bind(3, now)

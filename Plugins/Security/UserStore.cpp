@@ -50,7 +50,8 @@ std::optional<User> UserStore::FindById(int64_t id) {
 
 std::vector<User> UserStore::List() {
   auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM users ORDER BY username COLLATE NOCASE");
+  Statement select(database_,
+                   std::string("SELECT ") + kColumns + " FROM users ORDER BY username COLLATE NOCASE");
   std::vector<User> users;
   while (select.Step()) users.push_back(Read(select));
   return users;

@@ -6,7 +6,8 @@
 namespace HospitalBridge {
 namespace {
 bool EndsWith(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 HttpResponse Serve(const std::string& relative) {
@@ -48,11 +49,13 @@ void AddSecurityHeaders(HttpResponse& response) {
 }
 
 void RegisterStaticAssets(Router& router) {
-  router.AddPublic("GET", "/bridge", [](const RouteContext&) { return HttpResponse::Redirect("/bridge/app/"); });
+  router.AddPublic("GET", "/bridge",
+                   [](const RouteContext&) { return HttpResponse::Redirect("/bridge/app/"); });
   // Orthanc drops a trailing slash before plugins see the URL, so
   // "/bridge/app" and "/bridge/app/" both arrive here and both get the
   // dashboard (pages link with absolute paths, so either works).
-  router.AddPublic("GET", "/bridge/app/{file*}", [](const RouteContext& ctx) { return Serve(ctx.Param("file")); });
+  router.AddPublic("GET", "/bridge/app/{file*}",
+                   [](const RouteContext& ctx) { return Serve(ctx.Param("file")); });
 }
 
 }  // namespace HospitalBridge

@@ -49,7 +49,8 @@ TEST(Configuration, UserValuesOverrideDefaultsAndKeepTheRest) {
 TEST(Configuration, UnknownOptionIsNamedWithItsPath) {
   std::string message = StartupMessage(R"({"HospitalBridge": {"Security": {"PasswordHashIteration": 1}}})");
   EXPECT_NE(std::string::npos, message.find("HospitalBridge.Security.PasswordHashIteration")) << message;
-  EXPECT_NE(std::string::npos, message.find("PasswordHashIterations")) << "lists the known options: " << message;
+  EXPECT_NE(std::string::npos, message.find("PasswordHashIterations"))
+      << "lists the known options: " << message;
 }
 
 TEST(Configuration, WrongTypeIsNamed) {
@@ -63,17 +64,20 @@ TEST(Configuration, WrongTypeIsNamed) {
 }
 
 TEST(Configuration, OutOfRangeIsNamed) {
-  std::string message = StartupMessage(R"({"HospitalBridge": {"Security": {"PasswordHashIterations": 1000}}})");
+  std::string message =
+      StartupMessage(R"({"HospitalBridge": {"Security": {"PasswordHashIterations": 1000}}})");
   EXPECT_NE(std::string::npos, message.find("HospitalBridge.Security.PasswordHashIterations")) << message;
   EXPECT_NE(std::string::npos, message.find("between 100000 and 10000000")) << message;
-  message = StartupMessage(R"({"HospitalBridge": {"StudyIndex": {"DefaultPageSize": 900, "MaxPageSize": 100}}})");
+  message =
+      StartupMessage(R"({"HospitalBridge": {"StudyIndex": {"DefaultPageSize": 900, "MaxPageSize": 100}}})");
   EXPECT_NE(std::string::npos, message.find("HospitalBridge.StudyIndex.DefaultPageSize")) << message;
   message = StartupMessage(R"({"HospitalBridge": {"Site": {"Id": "HOS 001<script>"}}})");
   EXPECT_NE(std::string::npos, message.find("HospitalBridge.Site.Id")) << message;
 }
 
 TEST(Configuration, OrthancAuthenticationMustBeOff) {
-  EXPECT_NE(std::string::npos, StartupMessage(R"({"AuthenticationEnabled": true})").find("AuthenticationEnabled"));
+  EXPECT_NE(std::string::npos,
+            StartupMessage(R"({"AuthenticationEnabled": true})").find("AuthenticationEnabled"));
   // Orthanc switches its authentication on by itself when remote access is
   // allowed and the option is left out.
   EXPECT_NE("", StartupMessage(R"({"RemoteAccessAllowed": true})"));

@@ -27,8 +27,9 @@ std::string ReadFile(const std::string& path) {
 TEST(Migrations, FreshDatabaseGetsEveryMigration) {
   auto database = MigratedMemoryDatabase();
   EXPECT_EQ(EmbeddedMigrations().rbegin()->first, SchemaVersion(*database));
-  Statement tables(*database, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
-                              "('studies','study_modalities','users','sessions','plugin_state')");
+  Statement tables(*database,
+                   "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
+                   "('studies','study_modalities','users','sessions','plugin_state')");
   tables.Step();
   EXPECT_EQ(5, tables.ColumnInt(0));
 }
@@ -72,7 +73,8 @@ TEST(Migrations, FailedMigrationLeavesThePreviousSchema) {
 
 TEST(Migrations, NewerDatabaseIsRefused) {
   auto database = MigratedMemoryDatabase();
-  database->Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (42, '042_future.sql', 0)");
+  database->Execute(
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (42, '042_future.sql', 0)");
   try {
     MigrateDatabase(*database, EmbeddedMigrations());
     FAIL() << "a newer schema must stop the start";

@@ -29,15 +29,16 @@ TEST(PasswordHasher, OldIterationCountsKeepVerifying) {
 
 TEST(PasswordHasher, KnownVectorMatchesRfc7914) {
   // RFC 7914 section 11: PBKDF2-HMAC-SHA256("passwd", "salt", 1, 64).
-  EXPECT_EQ("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
-            "49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783",
-            Crypto::ToHex(Crypto::Pbkdf2Sha256("passwd", "salt", 1, 64)));
+  EXPECT_EQ(
+      "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+      "49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783",
+      Crypto::ToHex(Crypto::Pbkdf2Sha256("passwd", "salt", 1, 64)));
 }
 
 TEST(PasswordHasher, MalformedStoredHashesNeverVerify) {
-  for (const char* stored : {"", "plain", "pbkdf2-sha256$", "pbkdf2-sha256$abc$c2FsdA==$a2V5",
-                             "pbkdf2-sha256$10$c2FsdA==$a2V5", "md5$100000$c2FsdA==$a2V5",
-                             "pbkdf2-sha256$100000$!!!$a2V5", "pbkdf2-sha256$100000$c2FsdA==$"}) {
+  for (const char* stored :
+       {"", "plain", "pbkdf2-sha256$", "pbkdf2-sha256$abc$c2FsdA==$a2V5", "pbkdf2-sha256$10$c2FsdA==$a2V5",
+        "md5$100000$c2FsdA==$a2V5", "pbkdf2-sha256$100000$!!!$a2V5", "pbkdf2-sha256$100000$c2FsdA==$"}) {
     EXPECT_FALSE(PasswordHasher::Verify("anything", stored)) << stored;
   }
 }
@@ -53,13 +54,14 @@ TEST(PasswordPolicy, RefusesShortWellKnownAndNameBasedPasswords) {
 TEST(Crypto, TokensAre128BitUrlSafe) {
   std::string token = Crypto::NewToken();
   EXPECT_EQ(22u, token.size());
-  EXPECT_EQ(std::string::npos, token.find_first_not_of(
-                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"));
+  EXPECT_EQ(std::string::npos,
+            token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"));
   EXPECT_NE(token, Crypto::NewToken());
 }
 
 TEST(Crypto, Base64RoundTrips) {
-  for (const std::string& data : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& data :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     std::string decoded;
     ASSERT_TRUE(Crypto::Base64Decode(Crypto::Base64Encode(data), decoded));
     EXPECT_EQ(data, decoded);

@@ -35,26 +35,28 @@ TEST(PermissionTable, TechnicianUploadsAndCorrects) {
 }
 
 TEST(PermissionTable, OnlyAdminReachesDangerousRoutes) {
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/tools/execute-script"},
-           {"POST", "/tools/shutdown"},
-           {"POST", "/tools/reset"},
-           {"GET", "/plugins"},
-           {"GET", "/plugins/hospital-bridge"},
-           {"PUT", "/modalities/CT1"},
-           {"DELETE", "/modalities/CT1"},
-           {"PUT", "/peers/site-b"},
-           {"GET", "/changes"},
-           {"DELETE", "/studies/abc"},
-           {"PUT", "/tools/log-level"}}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"POST", "/tools/execute-script"},
+                                                        {"POST", "/tools/shutdown"},
+                                                        {"POST", "/tools/reset"},
+                                                        {"GET", "/plugins"},
+                                                        {"GET", "/plugins/hospital-bridge"},
+                                                        {"PUT", "/modalities/CT1"},
+                                                        {"DELETE", "/modalities/CT1"},
+                                                        {"PUT", "/peers/site-b"},
+                                                        {"GET", "/changes"},
+                                                        {"DELETE", "/studies/abc"},
+                                                        {"PUT", "/tools/log-level"}}) {
     for (Role role : kAll) {
-      EXPECT_EQ(role == Role::kAdmin, Allowed(role, method, path)) << method << " " << path << " as " << RoleName(role);
+      EXPECT_EQ(role == Role::kAdmin, Allowed(role, method, path))
+          << method << " " << path << " as " << RoleName(role);
     }
   }
 }
 
 TEST(PermissionTable, PeersReachNoneOfOrthancsRoutes) {
-  for (const char* path : {"/", "/app/explorer.html", "/studies", "/patients/x", "/system", "/instances/x/file"}) {
+  for (const char* path :
+       {"/", "/app/explorer.html", "/studies", "/patients/x", "/system", "/instances/x/file"}) {
     EXPECT_FALSE(Allowed(Role::kPeer, "GET", path)) << path;
   }
 }
@@ -73,8 +75,10 @@ TEST(PermissionTable, UnlistedRoutesAreDeniedToAllButAdmin) {
 
 TEST(PermissionTable, PathTricksDoNotMatch) {
   EXPECT_FALSE(Allowed(Role::kReception, "GET", "/studies/../tools/execute-script"));
-  EXPECT_FALSE(Allowed(Role::kAdmin, "GET", "/studies/./x")) << "no rule matches dot segments, not even admin's";
-  EXPECT_TRUE(Allowed(Role::kReception, "GET", "//studies//abc")) << "empty segments are ignored, as Orthanc does";
+  EXPECT_FALSE(Allowed(Role::kAdmin, "GET", "/studies/./x"))
+      << "no rule matches dot segments, not even admin's";
+  EXPECT_TRUE(Allowed(Role::kReception, "GET", "//studies//abc"))
+      << "empty segments are ignored, as Orthanc does";
   EXPECT_FALSE(Allowed(Role::kReception, "DELETE", "//studies//abc"));
 }
 

@@ -49,7 +49,8 @@ class SecurityGate : public ::testing::Test {
   }
   void CreateUser(const std::string& name, const std::string& password, const std::string& role) {
     HttpRequest request = Request("POST", "/bridge/users");
-    request.body = R"({"username":")" + name + R"(","password":")" + password + R"(","role":")" + role + R"("})";
+    request.body =
+        R"({"username":")" + name + R"(","password":")" + password + R"(","role":")" + role + R"("})";
     ASSERT_EQ(200, AsAdmin(request).status);
   }
   std::string Login(const std::string& user, const std::string& password, int expectedStatus = 200) {
@@ -86,16 +87,21 @@ TEST_F(SecurityGate, BasicCredentialsAreCheckedAndRolesApplied) {
   EXPECT_TRUE(bridge->AllowRequest(read));
   read.method = "DELETE";
   EXPECT_FALSE(bridge->AllowRequest(read));
-  EXPECT_FALSE(bridge->AllowRequest(WithBasic(Request("GET", "/bridge/users"), "desk", "Front-Counter-2026")));
-  EXPECT_EQ(403, bridge->HandleRequest(WithBasic(Request("GET", "/bridge/users"), "desk", "Front-Counter-2026")).status)
+  EXPECT_FALSE(
+      bridge->AllowRequest(WithBasic(Request("GET", "/bridge/users"), "desk", "Front-Counter-2026")));
+  EXPECT_EQ(
+      403,
+      bridge->HandleRequest(WithBasic(Request("GET", "/bridge/users"), "desk", "Front-Counter-2026")).status)
       << "the route checks the role again behind the filter";
 }
 
 TEST_F(SecurityGate, PeersReachOnlyTheirRoutes) {
   CreateUser("site-b", "Peer-Secret-B-2026", "peer");
   EXPECT_FALSE(bridge->AllowRequest(WithBasic(Request("GET", "/studies"), "site-b", "Peer-Secret-B-2026")));
-  EXPECT_FALSE(bridge->AllowRequest(WithBasic(Request("GET", "/bridge/system"), "site-b", "Peer-Secret-B-2026")));
-  EXPECT_FALSE(bridge->AllowRequest(WithBasic(Request("GET", "/bridge/unknown"), "site-b", "Peer-Secret-B-2026")));
+  EXPECT_FALSE(
+      bridge->AllowRequest(WithBasic(Request("GET", "/bridge/system"), "site-b", "Peer-Secret-B-2026")));
+  EXPECT_FALSE(
+      bridge->AllowRequest(WithBasic(Request("GET", "/bridge/unknown"), "site-b", "Peer-Secret-B-2026")));
 }
 
 TEST_F(SecurityGate, SessionCookieWorksUntilLogout) {
@@ -195,7 +201,9 @@ TEST_F(SecurityGate, AnswersCarrySecurityHeaders) {
   EXPECT_EQ(301, bridge->HandleRequest(Request("GET", "/bridge")).status);
   EXPECT_EQ(200, bridge->HandleRequest(Request("GET", "/bridge/app")).status);
   EXPECT_EQ(200, bridge->HandleRequest(Request("GET", "/bridge/app/")).status);
-  EXPECT_EQ(404, bridge->HandleRequest(Request("GET", "/bridge/app/../Resources/DefaultConfiguration.json")).status);
+  EXPECT_EQ(
+      404,
+      bridge->HandleRequest(Request("GET", "/bridge/app/../Resources/DefaultConfiguration.json")).status);
 }
 
 TEST(BootstrapAdmin, RemoteAccessRequiresAStrongPassword) {

@@ -74,9 +74,11 @@ void ListStudies(CannedOrthanc& orthanc, const std::vector<StudySpec>& specs) {
 }
 
 const StudySpec kChest{"s1", "1.2.1", "P1", "DOE^JANE", "20240115", "103000", "Chest X-ray", {{"CR", 2}}};
-const StudySpec kPetCt{"s2", "1.2.2", "P1", "DOE^JANE", "20250301", "090000", "PET-CT staging", {{"CT", 100}, {"PT", 50}}};
+const StudySpec kPetCt{
+    "s2", "1.2.2", "P1", "DOE^JANE", "20250301", "090000", "PET-CT staging", {{"CT", 100}, {"PT", 50}}};
 const StudySpec kKnee{"s3", "1.2.3", "P2", "ROE^RICHARD", "20250301", "140000", "Knee MRI", {{"MR", 30}}};
-const StudySpec kUndated{"s4", "1.2.4", "P3", "<img src=x onerror=alert(1)>^EVIL", "", "", "Unknown", {{"OT", 1}}};
+const StudySpec kUndated{"s4", "1.2.4", "P3",      "<img src=x onerror=alert(1)>^EVIL",
+                         "",   "",      "Unknown", {{"OT", 1}}};
 
 class StudyIndex : public ::testing::Test {
  protected:
@@ -87,7 +89,8 @@ class StudyIndex : public ::testing::Test {
     for (const StudySpec& spec : {kChest, kPetCt, kKnee, kUndated}) AddStudy(orthanc, spec);
   }
   void IndexAll() {
-    for (const StudySpec& spec : {kChest, kPetCt, kKnee, kUndated}) store->Upsert(*reader->Read(spec.id, nullptr));
+    for (const StudySpec& spec : {kChest, kPetCt, kKnee, kUndated})
+      store->Upsert(*reader->Read(spec.id, nullptr));
   }
   std::vector<std::string> Ids(const StudyFilter& filter) {
     std::vector<std::string> ids;
@@ -184,11 +187,11 @@ TEST_F(StudyIndex, UpsertReplacesModalities) {
 
 TEST_F(StudyIndex, ReconcileAddsMissingRefreshesChangedDropsGone) {
   IndexAll();
-  store->Remove("s1");                            // missing from the index
+  store->Remove("s1");  // missing from the index
   StudySpec grown = kPetCt;
   grown.series.push_back({"SR", 1});
   grown.lastUpdate = "20261122T120000";
-  AddStudy(orthanc, grown);                       // changed while away
+  AddStudy(orthanc, grown);  // changed while away
   StudySpec added{"s5", "1.2.5", "P5", "NEW^ONE", "20260101", "080000", "Stored while away", {{"DX", 1}}};
   AddStudy(orthanc, added);
   ListStudies(orthanc, {kChest, grown, kKnee, added});  // s4 deleted while away
@@ -227,7 +230,8 @@ TEST_F(StudyIndex, WorkerThreadIndexesAfterTheDelayAndSurvivesOrthancFailures) {
   EXPECT_FALSE(store->FindByUid("1.2.3"));
   EXPECT_EQ(1u, worker.QueueDepth()) << "kept for a retry, not lost";
   orthanc.failing = false;
-  for (int i = 0; i < 100 && !store->FindByUid("1.2.3"); i++) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 100 && !store->FindByUid("1.2.3"); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(store->FindByUid("1.2.3"));
   worker.Stop();
   EXPECT_EQ("stopped", worker.State());

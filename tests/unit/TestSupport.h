@@ -3,8 +3,8 @@
 // migrations, and an Orthanc REST API that answers from a table of JSON.
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "Common/Database.h"
