@@ -146,6 +146,18 @@ class WebBrowserTest(unittest.TestCase):
         failed = [(p.get("errorText"), p.get("type")) for p in b.requests_failed]
         self.assertEqual(failed, [], "failed requests")
 
+        # 6. the same session opens Orthanc Explorer, which now carries a way
+        # back to HospitalBridge, without breaking Explorer's own scripts
+        b.set_viewport(1366, 768)
+        b.navigate(self.site.url + "/app/explorer.html")
+        b.wait_js("!!document.getElementById('hospitalbridge-link')", 20,
+                  message="Orthanc Explorer has no HospitalBridge link (or did not load)")
+        self.assertEqual(b.evaluate("document.getElementById('hospitalbridge-link').getAttribute('href')"),
+                         "../bridge/app/")
+        self.shot("explorer-1366x768")
+        self.assertEqual([p for p in b.problems if "uncaught" in p.lower() or "exception" in p.lower()], [],
+                         "script errors in Orthanc Explorer")
+
     def test_dashboard_requires_login(self):
         b = self.browser
         b.set_viewport(1366, 768)
