@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config clang-format clang-tidy
   orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev
   # run
   orthanc
