@@ -3,7 +3,9 @@
 #include "Common/Errors.h"
 #include "Common/Log.h"
 #include "Common/Migrations.h"
+#include "Federation/FederationRoutes.h"
 #include "Index/StudyRoutes.h"
+#include "Registry/RegistryRoutes.h"
 #include "Security/BootstrapAdmin.h"
 #include "Security/SecurityRoutes.h"
 #include "System/SystemRoutes.h"
@@ -11,7 +13,8 @@
 
 namespace HospitalBridge {
 
-Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, const std::string& orthancVersion)
+Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& peers,
+               const std::string& orthancVersion)
     : config_(config),
       database_(config.databasePath),
       hasher_(config.security.passwordHashIterations),
@@ -22,7 +25,9 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, const std::st
       authenticator_(users_, sessions_, throttle_, config.security.credentialCacheSeconds),
       gate_(authenticator_, router_, permissions_),
       studies_(database_),
-      reader_(orthanc) {
+      reader_(orthanc),
+      sites_(database_),
+      patients_(database_) {
   MigrateDatabase(database_, EmbeddedMigrations());
   EnsureBootstrapAdmin(config_, users_, hasher_);
   sessions_.PurgeExpired();
@@ -33,8 +38,21 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, const std::st
     worker_ = std::make_unique<IndexWorker>(studies_, reader_, config_.studyIndex.refreshDelayMs);
     RegisterStudyRoutes(router_, studies_, config_.studyIndex);
   }
-  RegisterSystemRoutes(
-      router_, SystemInfoSources{config_, database_, studies_, worker_.get(), orthanc, orthancVersion});
+  if (config_.registry.enabled) {
+    linker_ = std::make_unique<PatientLinker>(patients_, orthanc, config_.registry, config_.siteId);
+    if (worker_) worker_->SetOnIndexed([this](const StudyRecord& study) { linker_->Link(study); });
+    RegisterRegistryRoutes(
+        router_, RegistryRoutesContext{config_, sites_, patients_, studies_,
+                                       [&peers](const std::string& name) { return peers.Knows(name); }});
+  }
+  if (config_.federation.enabled) {
+    federation_ = std::make_unique<FederationService>(config_, sites_, patients_, studies_, peers);
+    retrieve_ = std::make_unique<RetrieveJobs>(database_, sites_, peers, orthanc, config_.siteId);
+    RegisterFederationRoutes(
+        router_, FederationRoutesContext{config_, *federation_, *retrieve_, patients_, studies_, orthanc});
+  }
+  RegisterSystemRoutes(router_, SystemInfoSources{config_, database_, studies_, worker_.get(), orthanc,
+                                                  patients_, sites_, orthancVersion});
   if (config_.webAppEnabled) RegisterStaticAssets(router_);
 }
 
@@ -80,9 +98,11 @@ HttpResponse Bridge::Dispatch(const HttpRequest& request) {
 
 void Bridge::OnOrthancStarted() {
   if (worker_) worker_->Start(config_.studyIndex.reconcileAtStart);
+  if (retrieve_) retrieve_->Start();
 }
 
 void Bridge::OnOrthancStopping() {
+  if (retrieve_) retrieve_->Stop();
   if (worker_) worker_->Stop();
 }
 

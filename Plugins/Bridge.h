@@ -10,9 +10,15 @@
 #include "Common/Http.h"
 #include "Common/OrthancRest.h"
 #include "Common/Router.h"
+#include "Federation/FederationService.h"
+#include "Federation/PeerClient.h"
+#include "Federation/RetrieveJobs.h"
 #include "Index/IndexWorker.h"
 #include "Index/StudyIndexStore.h"
 #include "Index/StudyReader.h"
+#include "Registry/PatientLinker.h"
+#include "Registry/PatientStore.h"
+#include "Registry/SiteStore.h"
 #include "Security/AccessGate.h"
 #include "Security/Authenticator.h"
 #include "Security/LoginThrottle.h"
@@ -27,7 +33,8 @@ class Bridge {
  public:
   // Opens and migrates the database, creates the bootstrap administrator.
   // Throws StartupError with a message for the administrator.
-  Bridge(const Configuration& config, IOrthancRest& orthanc, const std::string& orthancVersion);
+  Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& peers,
+         const std::string& orthancVersion);
   ~Bridge();
 
   // Orthanc's incoming-request filter: may this request go on?
@@ -45,6 +52,9 @@ class Bridge {
   IndexWorker* Worker() { return worker_.get(); }
   StudyIndexStore& Studies() { return studies_; }
   UserStore& Users() { return users_; }
+  PatientStore& Patients() { return patients_; }
+  SiteStore& Sites() { return sites_; }
+  RetrieveJobs* Retrieve() { return retrieve_.get(); }
 
  private:
   HttpResponse Dispatch(const HttpRequest& request);
@@ -62,6 +72,11 @@ class Bridge {
   StudyIndexStore studies_;
   StudyReader reader_;
   std::unique_ptr<IndexWorker> worker_;
+  SiteStore sites_;
+  PatientStore patients_;
+  std::unique_ptr<PatientLinker> linker_;
+  std::unique_ptr<FederationService> federation_;
+  std::unique_ptr<RetrieveJobs> retrieve_;
 };
 
 }  // namespace HospitalBridge

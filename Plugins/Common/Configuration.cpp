@@ -1,5 +1,7 @@
 #include "Common/Configuration.h"
 
+#include <regex.h>
+
 #include "Common/EmbeddedResources.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
@@ -151,6 +153,38 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
     Invalid("StudyIndex.DefaultPageSize",
             "must not exceed StudyIndex.MaxPageSize (" + std::to_string(index.maxPageSize) + ")");
   }
+
+  RegistrySettings& registry = config.registry;
+  registry.enabled = read.Bool("Modules.Registry");
+  const std::string source = read.String("Registry.NationalId.Source");
+  if (source == "PatientID") {
+    registry.nationalIdSource = RegistrySettings::NationalIdSource::kPatientId;
+  } else if (source == "OtherPatientIDs") {
+    registry.nationalIdSource = RegistrySettings::NationalIdSource::kOtherPatientIds;
+  } else if (source == "IssuerOfPatientID") {
+    registry.nationalIdSource = RegistrySettings::NationalIdSource::kIssuerOfPatientId;
+  } else if (source == "None") {
+    registry.nationalIdSource = RegistrySettings::NationalIdSource::kNone;
+  } else {
+    Invalid("Registry.NationalId.Source",
+            "must be PatientID, OtherPatientIDs, IssuerOfPatientID or None, got \"" + source + "\"");
+  }
+  registry.nationalIdPattern = read.String("Registry.NationalId.Pattern");
+  regex_t compiled;
+  if (regcomp(&compiled, registry.nationalIdPattern.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
+    Invalid("Registry.NationalId.Pattern", "not a valid regular expression: " + registry.nationalIdPattern);
+  }
+  regfree(&compiled);
+  registry.nationalIdIssuer = read.String("Registry.NationalId.Issuer");
+
+  FederationSettings& federation = config.federation;
+  federation.enabled = read.Bool("Modules.Federation");
+  if (federation.enabled && !registry.enabled) {
+    Invalid("Modules.Federation", "needs Modules.Registry (peers are answered by national ID)");
+  }
+  federation.peerTimeoutMs = static_cast<int>(read.Integer("Federation.PeerTimeoutMs", 100, 60000));
+  federation.maxAnswerBytes =
+      static_cast<size_t>(read.Integer("Federation.MaxAnswerKilobytes", 16, 65536)) * 1024;
 
   SecuritySettings& security = config.security;
   security.bootstrapAdminUsername = read.String("Security.BootstrapAdmin.Username");

@@ -32,6 +32,20 @@ struct StudyIndexSettings {
   int maxPageSize = 500;
 };
 
+struct RegistrySettings {
+  bool enabled = true;
+  enum class NationalIdSource { kPatientId, kOtherPatientIds, kIssuerOfPatientId, kNone };
+  NationalIdSource nationalIdSource = NationalIdSource::kPatientId;
+  std::string nationalIdPattern = "^[0-9]{6,20}$";
+  std::string nationalIdIssuer = "NATIONAL";
+};
+
+struct FederationSettings {
+  bool enabled = true;
+  int peerTimeoutMs = 3000;
+  size_t maxAnswerBytes = 8192 * 1024;
+};
+
 // What the plugin needs to know of Orthanc's own configuration.
 struct OrthancSettings {
   std::string name;
@@ -48,6 +62,8 @@ struct Configuration {
   std::string databasePath;
   bool webAppEnabled = true;
   StudyIndexSettings studyIndex;
+  RegistrySettings registry;
+  FederationSettings federation;
   SecuritySettings security;
   OrthancSettings orthanc;
 };

@@ -21,6 +21,8 @@ class IOrthancRest {
   // GET `uri`. False when Orthanc has no such resource; throws
   // OrthancUnavailable for any other failure.
   virtual bool Get(const std::string& uri, std::string& body) = 0;
+  // POST `body` to `uri`; same conventions as Get.
+  virtual bool Post(const std::string& uri, const std::string& body, std::string& answer) = 0;
 
   // Same, parsed as JSON; throws OrthancUnavailable if the answer is not JSON.
   bool GetJson(const std::string& uri, Json::Value& value);

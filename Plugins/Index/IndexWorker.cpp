@@ -96,6 +96,7 @@ void IndexWorker::Refresh(const std::string& orthancId) {
   std::optional<StudyRecord> current = reader_.Read(orthancId, previous ? &*previous : nullptr);
   if (current) {
     store_.Upsert(*current);
+    if (onIndexed_) onIndexed_(*current);
   } else if (previous) {
     store_.Remove(orthancId);
   }

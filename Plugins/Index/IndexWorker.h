@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -32,6 +33,9 @@ class IndexWorker {
   void StudyChanged(const std::string& orthancId);
   void StudyDeleted(const std::string& orthancId);
   void RequestReconcile();
+  // Called on the worker's thread after each study is (re)indexed, e.g. to
+  // file it under a registry patient. Set before Start().
+  void SetOnIndexed(std::function<void(const StudyRecord&)> callback) { onIndexed_ = std::move(callback); }
 
   size_t QueueDepth() const;
   std::string State() const;  // "idle", "indexing", "reconciling", "stopped"
@@ -65,6 +69,7 @@ class IndexWorker {
   std::string state_ = "stopped";
   size_t inProgress_ = 0;
   std::thread thread_;
+  std::function<void(const StudyRecord&)> onIndexed_;
 };
 
 }  // namespace HospitalBridge

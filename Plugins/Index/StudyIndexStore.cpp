@@ -6,11 +6,14 @@
 
 namespace HospitalBridge {
 namespace {
+// origin_site comes from study_origins, kept apart because the index is
+// rebuilt from Orthanc, which does not know where a study came from.
 const char kColumns[] =
     "orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, patient_sex, study_date, "
     "study_time, "
     "description, accession_number, modalities, series_count, instance_count, first_received, last_received, "
-    "orthanc_last_update, sources";
+    "orthanc_last_update, sources, "
+    "coalesce((SELECT site_id FROM study_origins o WHERE o.study_uid = studies.study_uid), '')";
 const char kNewestFirst[] = " ORDER BY study_date DESC, study_time DESC, first_received DESC, orthanc_id";
 
 std::string JoinModalities(const std::vector<std::string>& modalities) {
@@ -48,6 +51,7 @@ StudyRecord Read(Statement& row) {
   r.lastReceived = row.ColumnInt(14);
   r.orthancLastUpdate = row.ColumnText(15);
   r.sources = StudyRecord::SourcesFromStorage(row.ColumnText(16));
+  r.originSite = row.ColumnText(17);
   return r;
 }
 

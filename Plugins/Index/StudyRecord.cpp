@@ -26,6 +26,7 @@ Json::Value StudyRecord::ToJson() const {
   json["instance_count"] = static_cast<Json::Int64>(instanceCount);
   json["first_received"] = Time::FormatIsoUtc(firstReceived);
   json["last_received"] = Time::FormatIsoUtc(lastReceived);
+  json["origin_site"] = originSite;
 
   // One entry per distinct sender, with how many series it sent.
   std::map<std::tuple<std::string, std::string, std::string, std::string>, int> senders;

@@ -37,6 +37,7 @@ struct StudyRecord {
   int64_t lastReceived = 0;
   std::string orthancLastUpdate;
   std::vector<StudySource> sources;
+  std::string originSite;  // the site it was retrieved from; "" when received here
 
   Json::Value ToJson() const;  // the API's shape
   std::string SourcesToStorage() const;

@@ -8,10 +8,12 @@
 #include <string>
 
 #include "Bridge.h"
+#include "Common/EmbeddedResources.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
 #include "OrthancAdapter/SdkOrthancRest.h"
+#include "OrthancAdapter/SdkPeerClient.h"
 #include "System/SystemRoutes.h"
 
 using namespace HospitalBridge;
@@ -19,6 +21,7 @@ using namespace HospitalBridge;
 namespace {
 OrthancPluginContext* context = nullptr;
 std::unique_ptr<SdkOrthancRest> orthancRest;
+std::unique_ptr<SdkPeerClient> peerClient;
 std::unique_ptr<Bridge> bridge;
 
 // Orthanc 1.10 gives the client's address to the request filter but not to
@@ -184,7 +187,8 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   try {
     Configuration config = LoadConfiguration(ReadOrthancConfiguration());
     orthancRest = std::make_unique<SdkOrthancRest>(context);
-    bridge = std::make_unique<Bridge>(config, *orthancRest, context->orthancVersion);
+    peerClient = std::make_unique<SdkPeerClient>(context);
+    bridge = std::make_unique<Bridge>(config, *orthancRest, *peerClient, context->orthancVersion);
   } catch (const std::exception& e) {
     // Printed at error level so that it is in the log even with default
     // verbosity, then Orthanc stops because the plugin failed to start.
@@ -198,7 +202,10 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge", HandleRest);
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge/(.*)", HandleRest);
   OrthancPluginRegisterOnChangeCallback(context, OnChange);
-  OrthancPluginExtendOrthancExplorer(context, kExplorerExtension);
+  std::string explorer;
+  OrthancPluginExtendOrthancExplorer(context, FindEmbeddedFile("WebAssets/js/explorer-extension.js", explorer)
+                                                  ? explorer.c_str()
+                                                  : kExplorerExtension);
   Log::Warning(std::string("version ") + kPluginVersion + " started for site " + bridge->Config().siteId +
                " (" + bridge->Config().siteName + "), database " + bridge->Config().databasePath);
   return 0;
@@ -207,6 +214,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
 ORTHANC_PLUGINS_API void OrthancPluginFinalize() {
   if (bridge) bridge->OnOrthancStopping();
   bridge.reset();
+  peerClient.reset();
   orthancRest.reset();
   Log::SetSink(nullptr);
 }

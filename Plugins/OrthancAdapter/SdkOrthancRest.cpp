@@ -1,20 +1,33 @@
 #include "OrthancAdapter/SdkOrthancRest.h"
 
 namespace HospitalBridge {
-
-bool SdkOrthancRest::Get(const std::string& uri, std::string& body) {
-  OrthancPluginMemoryBuffer buffer;
-  OrthancPluginErrorCode code = OrthancPluginRestApiGet(context_, &buffer, uri.c_str());
+namespace {
+bool Finish(OrthancPluginContext* context, OrthancPluginErrorCode code, OrthancPluginMemoryBuffer& buffer,
+            const std::string& what, std::string& body) {
   if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem) {
     return false;
   }
   if (code != OrthancPluginErrorCode_Success) {
-    throw OrthancUnavailable("Orthanc failed on GET " + uri + ": " +
-                             OrthancPluginGetErrorDescription(context_, code));
+    throw OrthancUnavailable("Orthanc failed on " + what + ": " +
+                             OrthancPluginGetErrorDescription(context, code));
   }
   body.assign(static_cast<const char*>(buffer.data), buffer.size);
-  OrthancPluginFreeMemoryBuffer(context_, &buffer);
+  OrthancPluginFreeMemoryBuffer(context, &buffer);
   return true;
+}
+}  // namespace
+
+bool SdkOrthancRest::Get(const std::string& uri, std::string& body) {
+  OrthancPluginMemoryBuffer buffer;
+  OrthancPluginErrorCode code = OrthancPluginRestApiGet(context_, &buffer, uri.c_str());
+  return Finish(context_, code, buffer, "GET " + uri, body);
+}
+
+bool SdkOrthancRest::Post(const std::string& uri, const std::string& body, std::string& answer) {
+  OrthancPluginMemoryBuffer buffer;
+  OrthancPluginErrorCode code = OrthancPluginRestApiPost(context_, &buffer, uri.c_str(), body.data(),
+                                                         static_cast<uint32_t>(body.size()));
+  return Finish(context_, code, buffer, "POST " + uri, answer);
 }
 
 }  // namespace HospitalBridge

@@ -33,7 +33,11 @@ void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
     answer["site"]["name"] = s.config.siteName;
     answer["modules"]["StudyIndex"] = s.config.studyIndex.enabled;
     answer["modules"]["WebApp"] = s.config.webAppEnabled;
+    answer["modules"]["Registry"] = s.config.registry.enabled;
+    answer["modules"]["Federation"] = s.config.federation.enabled;
     answer["modules"]["Security"] = true;
+    answer["registry"]["patients"] = static_cast<Json::Int64>(s.patients.Count());
+    answer["registry"]["sites"] = static_cast<Json::UInt64>(s.sites.List().size() + 1);
 
     answer["database"]["path"] = s.database.Path();
     answer["database"]["schema_version"] = SchemaVersion(s.database);

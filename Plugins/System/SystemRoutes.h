@@ -9,6 +9,8 @@
 #include "Common/Router.h"
 #include "Index/IndexWorker.h"
 #include "Index/StudyIndexStore.h"
+#include "Registry/PatientStore.h"
+#include "Registry/SiteStore.h"
 
 namespace HospitalBridge {
 
@@ -20,6 +22,8 @@ struct SystemInfoSources {
   StudyIndexStore& studies;
   IndexWorker* worker;  // null when the study index is switched off
   IOrthancRest& orthanc;
+  PatientStore& patients;
+  SiteStore& sites;
   std::string orthancVersion;
 };
 

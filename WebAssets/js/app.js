@@ -31,8 +31,11 @@
   var NAV = [
     { id: 'dashboard', label: 'Dashboard', href: '/bridge/app/', ready: true },
     { id: 'studies', label: 'Studies', href: '/bridge/app/studies.html', ready: false },
-    { id: 'patients', label: 'Patients', href: '/bridge/app/patients.html', ready: false },
-    { id: 'federation', label: 'Federation', href: '/bridge/app/federation.html', ready: false },
+    { id: 'patients', label: 'Patients', href: '/bridge/app/patients.html', ready: true },
+    { id: 'federation', label: 'Federation', href: '/bridge/app/federation.html', ready: true },
+    // Sites: every staff role reads the list; only administrators see the edit controls
+    // (the server refuses writes from other roles anyway).
+    { id: 'sites', label: 'Sites', href: '/bridge/app/sites.html', ready: true },
     { id: 'reception', label: 'Reception', href: '/bridge/app/reception.html', ready: false },
     { id: 'audit', label: 'Audit', href: '/bridge/app/audit.html', ready: false, roles: ['admin'] },
     { id: 'users', label: 'Users', href: '/bridge/app/users.html', ready: false, roles: ['admin'] },
@@ -552,6 +555,78 @@
     return loadSystem();
   }
 
+  /* ------------------------------------------------------- shared page helpers */
+
+  // "message (detail)" of an ApiError, for alerts.
+  function describeError(error) {
+    if (!error) return '';
+    var message = error.message ? String(error.message) : String(error);
+    return message + (error.detail ? ' (' + String(error.detail) + ')' : '');
+  }
+
+  var SEX_LABELS = { M: 'Male', F: 'Female', O: 'Other' };
+
+  function formatSex(value) {
+    if (value === undefined || value === null || value === '') return '';
+    return SEX_LABELS[String(value).toUpperCase()] || String(value);
+  }
+
+  // Registry names: "LAST, First" (the order staff see in DICOM viewers too).
+  function formatRegistryName(first, last) {
+    first = first ? String(first).trim() : '';
+    last = last ? String(last).trim() : '';
+    if (first && last) return last + ', ' + first;
+    return last || first;
+  }
+
+  /*
+   * A modal confirmation (a <dialog>, so no inline script or style is needed).
+   * options: title, body (strings or nodes, as for el()), confirmLabel, cancelLabel, danger.
+   * Resolves true when confirmed, false otherwise. Falls back to window.confirm (plain text).
+   */
+  function confirmDialog(options) {
+    options = options || {};
+    var dialog = document.createElement('dialog');
+    if (typeof dialog.showModal !== 'function') {
+      var lines = [options.title || ''];
+      (Array.isArray(options.body) ? options.body : [options.body]).forEach(function (part) {
+        if (part === undefined || part === null || part === false) return;
+        lines.push(typeof part === 'string' ? part : (part.textContent || ''));
+      });
+      return Promise.resolve(window.confirm(lines.join('\n')));
+    }
+    dialog.className = 'hb-dialog';
+    var titleId = 'hb-dialog-title-' + Date.now();
+    dialog.setAttribute('aria-labelledby', titleId);
+    var cancel = el('button', { className: 'hb-button', text: options.cancelLabel || 'Cancel', attrs: { type: 'button' } });
+    var confirm = el('button', {
+      className: 'hb-button ' + (options.danger ? 'hb-button-danger' : 'hb-button-primary'),
+      text: options.confirmLabel || 'OK', attrs: { type: 'button' }
+    });
+    appendChildren(dialog, [
+      el('h2', { className: 'hb-dialog-title', id: titleId, text: options.title || 'Please confirm' }),
+      el('div', { className: 'hb-dialog-body' }, options.body),
+      el('div', { className: 'hb-dialog-actions' }, [cancel, confirm])
+    ]);
+    document.body.appendChild(dialog);
+    return new Promise(function (resolve) {
+      var answered = false;
+      function finish(value) {
+        if (answered) return;
+        answered = true;
+        if (dialog.open) dialog.close();
+        if (dialog.parentNode) dialog.parentNode.removeChild(dialog);
+        resolve(value);
+      }
+      cancel.addEventListener('click', function () { finish(false); });
+      confirm.addEventListener('click', function () { finish(true); });
+      dialog.addEventListener('cancel', function () { finish(false); });   // Escape
+      dialog.addEventListener('close', function () { finish(false); });
+      dialog.showModal();
+      cancel.focus();
+    });
+  }
+
   window.HB = Object.freeze({
     PRODUCT: PRODUCT,
     APP_ROOT: APP_ROOT,
@@ -575,6 +650,10 @@
     initLayout: initLayout,
     startPolling: startPolling,
     loadSystem: loadSystem,
-    lastSystem: function () { return lastSystem; }
+    lastSystem: function () { return lastSystem; },
+    describeError: describeError,
+    formatSex: formatSex,
+    formatRegistryName: formatRegistryName,
+    confirmDialog: confirmDialog
   });
 })();

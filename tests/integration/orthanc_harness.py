@@ -326,6 +326,7 @@ class OrthancSite(object):
         self.admin = None
         self._sessions = []
         self.config = None
+        self._ports_fixed = False
 
     # --- configuration ---------------------------------------------------
 
@@ -409,10 +410,7 @@ class OrthancSite(object):
         if self.plugin and not os.path.exists(PLUGIN):
             raise OrthancSiteError("plugin not built: %s (set HB_PLUGIN)" % PLUGIN)
         if self.http_port is None:
-            self.http_port = free_port()
-            self.dicom_port = free_port()
-            while self.dicom_port == self.http_port:
-                self.dicom_port = free_port()
+            self._choose_ports()
         self.config = self.build_config()
         with open(self.config_path, "w") as f:
             json.dump(self.config, f, indent=2)
@@ -441,7 +439,8 @@ class OrthancSite(object):
             except OrthancSiteError:
                 log = self.run_log_text()
                 port_taken = re.search(r"privileged or already in use|Address already in use", log)
-                if self.process.poll() is not None and port_taken and attempt < 3:
+                if (self.process.poll() is not None and port_taken and attempt < 3
+                        and not self._ports_fixed):
                     self.stop()
                     self.http_port = self.dicom_port = None
                     continue
@@ -449,6 +448,33 @@ class OrthancSite(object):
                 raise
         self._make_admin_session()
         return self
+
+    def _choose_ports(self):
+        self.http_port = free_port()
+        self.dicom_port = free_port()
+        while self.dicom_port == self.http_port:
+            self.dicom_port = free_port()
+
+    def allocate_ports(self):
+        """Choose the HTTP and DICOM ports now, before start(), so that other
+        sites' configurations can name this one (federation peers). Ports
+        chosen this way are kept: start() then fails instead of moving to
+        other ports if they were taken meanwhile. Returns self."""
+        if self.http_port is None:
+            self._choose_ports()
+        self._ports_fixed = True
+        return self
+
+    @property
+    def site_id(self):
+        """HospitalBridge.Site.Id of this site's configuration."""
+        cfg = self.config or self.build_config()
+        return ((cfg.get("HospitalBridge") or {}).get("Site") or {}).get("Id", "")
+
+    @property
+    def site_name(self):
+        cfg = self.config or self.build_config()
+        return ((cfg.get("HospitalBridge") or {}).get("Site") or {}).get("Name", "")
 
     def _make_admin_session(self):
         self.admin = self.session(ADMIN_USER, self.admin_password) if (
@@ -577,7 +603,8 @@ class OrthancSite(object):
 
     def create_user(self, username, role, password=None, expect_status=200):
         """POST /bridge/users as admin; returns the password used."""
-        password = password or ("Pw-%s-%s!x" % (username, generate_uid()[-10:]))
+        # Never derived from the user name: the password policy refuses that.
+        password = password or ("Pw-%s!x" % generate_uid()[-16:])
         r = self.admin.post(self.url + "/bridge/users",
                             json={"username": username, "password": password, "role": role}, timeout=30)
         if expect_status is not None and r.status_code not in (
@@ -639,3 +666,99 @@ class OrthancSite(object):
             idx = r.json().get("index", {})
             return idx.get("queue_depth") == 0 and idx.get("state") == "idle"
         return wait_until(probe, timeout, message="index not idle")
+
+
+# ---------------------------------------------------------------------------
+# Several sites wired as federation peers
+# ---------------------------------------------------------------------------
+
+def peer_name(site_id):
+    """Name of a site in the others' "OrthancPeers" (e.g. "hos-002")."""
+    return site_id.lower()
+
+
+def peer_username(site_id):
+    """User name a site has at the other sites (role peer), e.g. "hos-001"."""
+    return site_id.lower()
+
+
+class Federation(object):
+    """What federate() set up. credentials[(caller_id, callee_id)] is the
+    (username, password) the caller's Orthanc uses at the callee."""
+
+    def __init__(self, sites):
+        self.sites = list(sites)
+        self.by_id = {s.site_id: s for s in self.sites}
+        self.credentials = {}
+
+    def peer_session(self, caller, callee):
+        """A Basic-auth session at `callee` with the peer account of `caller`
+        (OrthancSite objects or site ids)."""
+        caller = caller.site_id if isinstance(caller, OrthancSite) else caller
+        callee = self.by_id[callee] if not isinstance(callee, OrthancSite) else callee
+        user, pw = self.credentials[(caller, callee.site_id)]
+        return callee.session(user, pw)
+
+
+def federate(sites, register_sites=True, start=True):
+    """Wire OrthancSites (not started yet, each with its own
+    HospitalBridge.Site.Id in extra_config) as federation peers:
+
+    1. choose every site's ports;
+    2. add to each site's "OrthancPeers" the others, named peer_name(id),
+       with a fresh password per (caller, callee) pair (existing peers in
+       extra_config are kept);
+    3. start the sites (in parallel);
+    4. create at each site a user peer_username(caller) with role "peer"
+       for every other site;
+    5. register at each site the others (POST /bridge/sites with
+       orthanc_peer) under their configured id and name.
+
+    Returns a Federation. The caller closes the sites (register
+    addClassCleanup(site.close) before calling this)."""
+    fed = Federation(sites)
+    ids = [s.site_id for s in sites]
+    if len(set(ids)) != len(ids):
+        raise ValueError("sites need distinct HospitalBridge.Site.Id: %r" % ids)
+    for s in sites:
+        s.allocate_ports()
+    for a in sites:
+        peers = {}
+        for b in sites:
+            if b is a:
+                continue
+            pw = "Peer-%s-%s-%s" % (a.site_id[-3:], b.site_id[-3:], generate_uid()[-12:])
+            fed.credentials[(a.site_id, b.site_id)] = (peer_username(a.site_id), pw)
+            peers[peer_name(b.site_id)] = {"Url": b.url + "/", "Username": peer_username(a.site_id),
+                                           "Password": pw}
+        a.extra_config = deep_merge(a.extra_config, {"OrthancPeers": peers})
+    if not start:
+        return fed
+
+    # Launched from this thread (PR_SET_PDEATHSIG is tied to the thread
+    # that forks: a child started from a helper thread would be killed when
+    # that thread ends), then awaited together.
+    try:
+        for s in sites:
+            s.launch()
+        for s in sites:
+            s.wait_ready()
+            s._make_admin_session()
+    except BaseException:
+        for s in sites:
+            s.stop()
+        raise
+
+    for (caller, callee), (user, pw) in sorted(fed.credentials.items()):
+        fed.by_id[callee].create_user(user, "peer", pw)
+    if register_sites:
+        for a in sites:
+            for b in sites:
+                if b is a:
+                    continue
+                r = a.admin.post(a.url + "/bridge/sites", timeout=30, json={
+                    "id": b.site_id, "name": b.site_name, "orthanc_peer": peer_name(b.site_id)})
+                if r.status_code not in (200, 201):
+                    raise AssertionError("POST %s/bridge/sites %s -> %d %s"
+                                         % (a.url, b.site_id, r.status_code, r.text[:500]))
+    return fed

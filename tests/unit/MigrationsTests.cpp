@@ -42,7 +42,7 @@ TEST(Migrations, RunningTwiceChangesNothing) {
     database.Execute("INSERT INTO plugin_state (key, value) VALUES ('kept', 'yes')");
   }
   Database database(path);
-  EXPECT_EQ(1, MigrateDatabase(database, EmbeddedMigrations()));
+  EXPECT_EQ(EmbeddedMigrations().rbegin()->first, MigrateDatabase(database, EmbeddedMigrations()));
   Statement kept(database, "SELECT value FROM plugin_state WHERE key = 'kept'");
   ASSERT_TRUE(kept.Step());
   EXPECT_EQ("yes", kept.ColumnText(0));
@@ -63,9 +63,11 @@ TEST(Migrations, FailedMigrationLeavesThePreviousSchema) {
   auto migrations = EmbeddedMigrations();
   auto database = std::make_unique<Database>(":memory:");
   MigrateDatabase(*database, migrations);
-  migrations[2] = Migration{2, "002_broken.sql", "CREATE TABLE fine (x INTEGER); THIS IS NOT SQL;"};
+  const int latest = migrations.rbegin()->first;
+  migrations[latest + 1] =
+      Migration{latest + 1, "broken.sql", "CREATE TABLE fine (x INTEGER); THIS IS NOT SQL;"};
   EXPECT_THROW(MigrateDatabase(*database, migrations), StartupError);
-  EXPECT_EQ(1, SchemaVersion(*database));
+  EXPECT_EQ(latest, SchemaVersion(*database));
   Statement fine(*database, "SELECT count(*) FROM sqlite_master WHERE name = 'fine'");
   fine.Step();
   EXPECT_EQ(0, fine.ColumnInt(0)) << "a failed migration is rolled back whole";

@@ -40,7 +40,7 @@ class SecurityGate : public ::testing::Test {
  protected:
   void SetUp() override {
     setenv("HOSPITALBRIDGE_ADMIN_PASSWORD", kAdminPassword, 1);
-    bridge = std::make_unique<Bridge>(TestConfiguration(), orthanc, "1.10.1");
+    bridge = std::make_unique<Bridge>(TestConfiguration(), orthanc, peers, "1.10.1");
   }
   void TearDown() override { unsetenv("HOSPITALBRIDGE_ADMIN_PASSWORD"); }
 
@@ -65,6 +65,7 @@ class SecurityGate : public ::testing::Test {
   }
 
   CannedOrthanc orthanc;
+  NoPeers peers;
   std::unique_ptr<Bridge> bridge;
 };
 }  // namespace
@@ -213,11 +214,12 @@ TEST(BootstrapAdmin, RemoteAccessRequiresAStrongPassword) {
   orthanc["HospitalBridge"]["DatabasePath"] = ":memory:";
   orthanc["HospitalBridge"]["Security"]["PasswordHashIterations"] = 100000;
   CannedOrthanc canned;
+  NoPeers noPeers;
   unsetenv("HOSPITALBRIDGE_ADMIN_PASSWORD");
-  EXPECT_THROW(Bridge(LoadConfiguration(orthanc), canned, "1.10.1"), StartupError);
+  EXPECT_THROW(Bridge(LoadConfiguration(orthanc), canned, noPeers, "1.10.1"), StartupError);
   setenv("HOSPITALBRIDGE_ADMIN_PASSWORD", "orthanc", 1);
-  EXPECT_THROW(Bridge(LoadConfiguration(orthanc), canned, "1.10.1"), StartupError);
+  EXPECT_THROW(Bridge(LoadConfiguration(orthanc), canned, noPeers, "1.10.1"), StartupError);
   setenv("HOSPITALBRIDGE_ADMIN_PASSWORD", "Correct-Horse-42", 1);
-  EXPECT_NO_THROW(Bridge(LoadConfiguration(orthanc), canned, "1.10.1"));
+  EXPECT_NO_THROW(Bridge(LoadConfiguration(orthanc), canned, noPeers, "1.10.1"));
   unsetenv("HOSPITALBRIDGE_ADMIN_PASSWORD");
 }

@@ -6,11 +6,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "Common/Database.h"
 #include "Common/Json.h"
 #include "Common/Migrations.h"
 #include "Common/OrthancRest.h"
+#include "Federation/PeerClient.h"
 
 namespace HospitalBridge {
 
@@ -33,6 +36,17 @@ class CannedOrthanc : public IOrthancRest {
     body = found->second;
     return true;
   }
+  // A POST answer is looked up as "POST <uri>"; every body posted is kept.
+  bool Post(const std::string& uri, const std::string& body, std::string& answer) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    calls[uri]++;
+    if (failing) throw OrthancUnavailable("Orthanc is stopping");
+    posted.emplace_back(uri, body);
+    auto found = answers.find("POST " + uri);
+    if (found == answers.end()) return false;
+    answer = found->second;
+    return true;
+  }
   void Set(const std::string& uri, const Json::Value& value) {
     std::lock_guard<std::mutex> lock(mutex);
     answers[uri] = JsonText::Write(value);
@@ -46,8 +60,20 @@ class CannedOrthanc : public IOrthancRest {
 
   std::map<std::string, std::string> answers;
   std::map<std::string, int> calls;
+  std::vector<std::pair<std::string, std::string>> posted;
   std::atomic<bool> failing{false};
   std::mutex mutex;
+};
+
+// A site with no reachable peers.
+class NoPeers : public IPeerClient {
+ public:
+  bool Knows(const std::string&) override { return false; }
+  PeerAnswer Get(const std::string&, const std::string&, int) override {
+    PeerAnswer answer;
+    answer.error = "no peers in unit tests";
+    return answer;
+  }
 };
 
 }  // namespace HospitalBridge

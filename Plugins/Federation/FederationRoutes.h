@@ -1,0 +1,23 @@
+#pragma once
+// /bridge/federation/...: the user-facing query and retrieve, and the
+// peer-facing routes under /bridge/federation/v1/ (role "peer" only).
+#include "Common/Configuration.h"
+#include "Common/OrthancRest.h"
+#include "Common/Router.h"
+#include "Federation/FederationService.h"
+#include "Federation/RetrieveJobs.h"
+
+namespace HospitalBridge {
+
+struct FederationRoutesContext {
+  const Configuration& config;
+  FederationService& federation;
+  RetrieveJobs& retrieve;
+  PatientStore& patients;
+  StudyIndexStore& studies;
+  IOrthancRest& orthanc;
+};
+
+void RegisterFederationRoutes(Router& router, FederationRoutesContext context);
+
+}  // namespace HospitalBridge

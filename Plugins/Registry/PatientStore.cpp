@@ -1,0 +1,319 @@
+#include "Registry/PatientStore.h"
+
+#include <sstream>
+
+#include "Common/Crypto.h"
+#include "Common/Errors.h"
+#include "Common/Json.h"
+#include "Common/Time.h"
+
+namespace HospitalBridge {
+namespace {
+const char kColumns[] =
+    "id, coalesce(national_id, ''), first_name, last_name, birth_date, sex, phone, status, merged_into, "
+    "created_at, "
+    "updated_at";
+
+Patient Read(Statement& row) {
+  Patient p;
+  p.id = row.ColumnText(0);
+  p.nationalId = row.ColumnText(1);
+  p.firstName = row.ColumnText(2);
+  p.lastName = row.ColumnText(3);
+  p.birthDate = row.ColumnText(4);
+  p.sex = row.ColumnText(5);
+  p.phone = row.ColumnText(6);
+  p.status = row.ColumnText(7);
+  p.mergedInto = row.ColumnText(8);
+  p.createdAt = row.ColumnInt(9);
+  p.updatedAt = row.ColumnInt(10);
+  return p;
+}
+
+// Ten characters of an unambiguous alphabet: about 50 bits, so that two
+// sites (or a million entries) never draw the same id.
+std::string NewPatientId() {
+  static const char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::string bytes = Crypto::RandomBytes(10);
+  std::string id = "PAT-";
+  for (unsigned char c : bytes) id.push_back(kAlphabet[c % 32]);
+  return id;
+}
+
+void BindNationalId(Statement& statement, int index, const std::string& nationalId) {
+  if (nationalId.empty()) {
+    statement.BindNull(index);
+  } else {
+    statement.Bind(index, nationalId);
+  }
+}
+
+std::string Contains(const std::string& word) {
+  std::string escaped;
+  for (char c : word) {
+    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return "%" + escaped + "%";
+}
+}  // namespace
+
+std::string Patient::DisplayName() const {
+  if (lastName.empty()) return firstName;
+  if (firstName.empty()) return lastName;
+  return lastName + ", " + firstName;
+}
+
+Json::Value Patient::ToJson() const {
+  Json::Value json(Json::objectValue);
+  json["id"] = id;
+  json["national_id"] = nationalId;
+  json["first_name"] = firstName;
+  json["last_name"] = lastName;
+  json["name"] = DisplayName();
+  json["date_of_birth"] = Time::DicomDateToIso(birthDate);
+  json["gender"] = sex;
+  json["phone"] = phone;
+  json["status"] = status;
+  json["merged_into"] = mergedInto;
+  json["identifiers"] = Json::Value(Json::arrayValue);
+  for (const PatientIdentifier& identifier : identifiers) {
+    Json::Value item(Json::objectValue);
+    item["site_id"] = identifier.siteId;
+    item["patient_id"] = identifier.localId;
+    item["issuer"] = identifier.issuer;
+    json["identifiers"].append(item);
+  }
+  json["created_at"] = Time::FormatIsoUtc(createdAt);
+  json["updated_at"] = Time::FormatIsoUtc(updatedAt);
+  return json;
+}
+
+std::vector<PatientIdentifier> PatientStore::Identifiers(const std::string& patientId) {
+  Statement select(database_,
+                   "SELECT site_id, local_id, issuer FROM patient_identifiers WHERE patient_id = ? "
+                   "ORDER BY site_id, local_id");
+  select.Bind(1, patientId);
+  std::vector<PatientIdentifier> identifiers;
+  while (select.Step())
+    identifiers.push_back({select.ColumnText(0), select.ColumnText(1), select.ColumnText(2)});
+  return identifiers;
+}
+
+std::optional<Patient> PatientStore::FindWhere(const std::string& where, const std::string& value) {
+  auto lock = database_.Lock();
+  Statement select(database_, std::string("SELECT ") + kColumns + " FROM patients WHERE " + where);
+  select.Bind(1, value);
+  if (!select.Step()) return std::nullopt;
+  Patient patient = Read(select);
+  patient.identifiers = Identifiers(patient.id);
+  return patient;
+}
+
+std::optional<Patient> PatientStore::Find(const std::string& id) { return FindWhere("id = ?", id); }
+
+std::optional<Patient> PatientStore::FindByNationalId(const std::string& nationalId) {
+  if (nationalId.empty()) return std::nullopt;
+  return FindWhere("national_id = ?", nationalId);
+}
+
+std::optional<Patient> PatientStore::FindByIdentifier(const std::string& siteId, const std::string& localId) {
+  auto lock = database_.Lock();
+  Statement select(database_,
+                   "SELECT patient_id FROM patient_identifiers WHERE site_id = ? AND local_id = ?");
+  select.Bind(1, siteId).Bind(2, localId);
+  if (!select.Step()) return std::nullopt;
+  return Find(select.ColumnText(0));
+}
+
+Patient PatientStore::Create(Patient patient) {
+  auto lock = database_.Lock();
+  Transaction transaction(database_);
+  if (FindByNationalId(patient.nationalId)) {
+    throw HttpError(409, "A patient with this national ID is already registered", patient.nationalId);
+  }
+  patient.id = NewPatientId();
+  patient.createdAt = patient.updatedAt = Time::NowSeconds();
+  Statement insert(
+      database_,
+      "INSERT INTO patients (id, national_id, first_name, last_name, birth_date, sex, phone, status, "
+      "merged_into, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)");
+  insert.Bind(1, patient.id);
+  BindNationalId(insert, 2, patient.nationalId);
+  insert.Bind(3, patient.firstName)
+      .Bind(4, patient.lastName)
+      .Bind(5, patient.birthDate)
+      .Bind(6, patient.sex)
+      .Bind(7, patient.phone)
+      .Bind(8, patient.status)
+      .Bind(9, patient.createdAt)
+      .Bind(10, patient.updatedAt)
+      .Run();
+  std::vector<PatientIdentifier> identifiers = patient.identifiers;
+  for (const PatientIdentifier& identifier : identifiers) AddIdentifier(patient.id, identifier);
+  transaction.Commit();
+  return *Find(patient.id);
+}
+
+void PatientStore::Update(const Patient& patient) {
+  auto lock = database_.Lock();
+  std::optional<Patient> holder = FindByNationalId(patient.nationalId);
+  if (holder && holder->id != patient.id) {
+    throw HttpError(409, "Another patient has this national ID", holder->id);
+  }
+  Statement update(
+      database_,
+      "UPDATE patients SET national_id = ?, first_name = ?, last_name = ?, birth_date = ?, sex = ?, "
+      "phone = ?, status = ?, updated_at = ? WHERE id = ?");
+  BindNationalId(update, 1, patient.nationalId);
+  update.Bind(2, patient.firstName)
+      .Bind(3, patient.lastName)
+      .Bind(4, patient.birthDate)
+      .Bind(5, patient.sex)
+      .Bind(6, patient.phone)
+      .Bind(7, patient.status)
+      .Bind(8, Time::NowSeconds())
+      .Bind(9, patient.id)
+      .Run();
+}
+
+void PatientStore::AddIdentifier(const std::string& patientId, const PatientIdentifier& identifier) {
+  auto lock = database_.Lock();
+  Statement holder(database_,
+                   "SELECT patient_id FROM patient_identifiers WHERE site_id = ? AND local_id = ?");
+  holder.Bind(1, identifier.siteId).Bind(2, identifier.localId);
+  if (holder.Step()) {
+    if (holder.ColumnText(0) == patientId) return;
+    throw HttpError(409, "This identifier belongs to another patient entry",
+                    identifier.siteId + " " + identifier.localId + " is held by " + holder.ColumnText(0) +
+                        "; merge the two entries instead");
+  }
+  Statement insert(
+      database_,
+      "INSERT INTO patient_identifiers (site_id, local_id, issuer, patient_id) VALUES (?, ?, ?, ?)");
+  insert.Bind(1, identifier.siteId)
+      .Bind(2, identifier.localId)
+      .Bind(3, identifier.issuer)
+      .Bind(4, patientId)
+      .Run();
+}
+
+void PatientStore::Merge(const std::string& survivorId, const std::string& mergedId,
+                         const std::string& byUser, const std::string& reason) {
+  auto lock = database_.Lock();
+  if (survivorId == mergedId) throw HttpError(400, "An entry cannot be merged into itself", "from");
+  std::optional<Patient> survivor = Find(survivorId);
+  std::optional<Patient> merged = Find(mergedId);
+  if (!survivor) throw HttpError(404, "No such patient", survivorId);
+  if (!merged) throw HttpError(404, "No such patient", mergedId);
+  if (!survivor->mergedInto.empty() || !merged->mergedInto.empty()) {
+    throw HttpError(409, "One of the entries was merged already",
+                    survivor->mergedInto.empty() ? mergedId + " was merged into " + merged->mergedInto
+                                                 : survivorId + " was merged into " + survivor->mergedInto);
+  }
+  if (!survivor->nationalId.empty() && !merged->nationalId.empty() &&
+      survivor->nationalId != merged->nationalId) {
+    throw HttpError(409, "The two entries have different national IDs",
+                    "they are most likely two people; correct the national ID first");
+  }
+  Transaction transaction(database_);
+  Json::Value moved(Json::arrayValue);
+  for (const PatientIdentifier& identifier : merged->identifiers) {
+    Json::Value item(Json::objectValue);
+    item["site_id"] = identifier.siteId;
+    item["patient_id"] = identifier.localId;
+    item["issuer"] = identifier.issuer;
+    moved.append(item);
+  }
+  Statement move(database_, "UPDATE patient_identifiers SET patient_id = ? WHERE patient_id = ?");
+  move.Bind(1, survivorId).Bind(2, mergedId).Run();
+  int64_t now = Time::NowSeconds();
+  Statement retire(database_,
+                   "UPDATE patients SET merged_into = ?, national_id = NULL, updated_at = ? WHERE id = ?");
+  retire.Bind(1, survivorId).Bind(2, now).Bind(3, mergedId).Run();
+  if (survivor->nationalId.empty() && !merged->nationalId.empty()) {
+    survivor->nationalId = merged->nationalId;
+  }
+  survivor->status = "registered";
+  Update(*survivor);
+  Statement record(database_,
+                   "INSERT INTO patient_merges (survivor, merged, identifiers, by_user, reason, at) "
+                   "VALUES (?, ?, ?, ?, ?, ?)");
+  record.Bind(1, survivorId)
+      .Bind(2, mergedId)
+      .Bind(3, JsonText::Write(moved))
+      .Bind(4, byUser)
+      .Bind(5, reason)
+      .Bind(6, now)
+      .Run();
+  transaction.Commit();
+}
+
+std::vector<PatientMerge> PatientStore::MergesInto(const std::string& survivorId) {
+  auto lock = database_.Lock();
+  Statement select(
+      database_,
+      "SELECT survivor, merged, identifiers, by_user, reason, at FROM patient_merges WHERE survivor = ? "
+      "ORDER BY at, id");
+  select.Bind(1, survivorId);
+  std::vector<PatientMerge> merges;
+  while (select.Step()) {
+    PatientMerge merge;
+    merge.survivor = select.ColumnText(0);
+    merge.merged = select.ColumnText(1);
+    JsonText::Parse(select.ColumnText(2), merge.identifiers);
+    merge.byUser = select.ColumnText(3);
+    merge.reason = select.ColumnText(4);
+    merge.at = select.ColumnInt(5);
+    merges.push_back(merge);
+  }
+  return merges;
+}
+
+PatientPage PatientStore::Search(const PatientFilter& filter) {
+  std::string where = "WHERE merged_into = ''";
+  std::vector<std::string> parameters;
+  if (!filter.nationalId.empty()) {
+    where += " AND national_id = ?";
+    parameters.push_back(filter.nationalId);
+  }
+  if (!filter.birthDate.empty()) {
+    where += " AND birth_date = ?";
+    parameters.push_back(filter.birthDate);
+  }
+  if (!filter.status.empty()) {
+    where += " AND status = ?";
+    parameters.push_back(filter.status);
+  }
+  std::stringstream words(filter.name);
+  std::string word;
+  while (words >> word) {
+    where += " AND (first_name LIKE ? ESCAPE '\\' OR last_name LIKE ? ESCAPE '\\')";
+    parameters.push_back(Contains(word));
+    parameters.push_back(Contains(word));
+  }
+  auto lock = database_.Lock();
+  PatientPage page;
+  {
+    Statement count(database_, "SELECT count(*) FROM patients " + where);
+    for (size_t i = 0; i < parameters.size(); i++) count.Bind(static_cast<int>(i + 1), parameters[i]);
+    count.Step();
+    page.total = count.ColumnInt(0);
+  }
+  Statement select(database_, std::string("SELECT ") + kColumns + " FROM patients " + where +
+                                  " ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT " +
+                                  std::to_string(filter.limit) + " OFFSET " + std::to_string(filter.offset));
+  for (size_t i = 0; i < parameters.size(); i++) select.Bind(static_cast<int>(i + 1), parameters[i]);
+  while (select.Step()) page.patients.push_back(Read(select));
+  for (Patient& patient : page.patients) patient.identifiers = Identifiers(patient.id);
+  return page;
+}
+
+int64_t PatientStore::Count() {
+  auto lock = database_.Lock();
+  Statement count(database_, "SELECT count(*) FROM patients WHERE merged_into = ''");
+  count.Step();
+  return count.ColumnInt(0);
+}
+
+}  // namespace HospitalBridge

@@ -1,0 +1,89 @@
+#pragma once
+// The patient index: one entry per person, with each site's own PatientID.
+#include <json/json.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "Common/Database.h"
+
+namespace HospitalBridge {
+
+struct PatientIdentifier {
+  std::string siteId;
+  std::string localId;  // the PatientID at that site
+  std::string issuer;   // IssuerOfPatientID, when known
+};
+
+struct Patient {
+  std::string id;
+  std::string nationalId;
+  std::string firstName;
+  std::string lastName;
+  std::string birthDate;  // DICOM DA
+  std::string sex;
+  std::string phone;
+  std::string status = "registered";  // or "unlinked": created from DICOM, to be checked by staff
+  std::string mergedInto;
+  int64_t createdAt = 0;
+  int64_t updatedAt = 0;
+  std::vector<PatientIdentifier> identifiers;
+
+  std::string DisplayName() const;  // "Last, First"
+  Json::Value ToJson() const;
+};
+
+struct PatientMerge {
+  std::string survivor;
+  std::string merged;
+  Json::Value identifiers;
+  std::string byUser;
+  std::string reason;
+  int64_t at = 0;
+};
+
+struct PatientFilter {
+  std::string nationalId;
+  std::string name;       // words found in the first or last name
+  std::string birthDate;  // DICOM DA
+  std::string status;
+  int limit = 50;
+  int offset = 0;
+};
+
+struct PatientPage {
+  std::vector<Patient> patients;
+  int64_t total = 0;
+};
+
+class PatientStore {
+ public:
+  explicit PatientStore(Database& database) : database_(database) {}
+
+  // Gives the entry a new id. HttpError 409 when its national ID or one of
+  // its identifiers belongs to another entry.
+  Patient Create(Patient patient);
+  std::optional<Patient> Find(const std::string& id);
+  std::optional<Patient> FindByNationalId(const std::string& nationalId);
+  std::optional<Patient> FindByIdentifier(const std::string& siteId, const std::string& localId);
+  // Demographics and national ID (409 when the national ID is taken).
+  void Update(const Patient& patient);
+  // 409 when another entry holds it.
+  void AddIdentifier(const std::string& patientId, const PatientIdentifier& identifier);
+  // Moves every identifier (and the national ID, if the survivor has none)
+  // of `mergedId` to `survivorId` and records why. 409 for two different
+  // national IDs or an entry merged already.
+  void Merge(const std::string& survivorId, const std::string& mergedId, const std::string& byUser,
+             const std::string& reason);
+  std::vector<PatientMerge> MergesInto(const std::string& survivorId);
+  PatientPage Search(const PatientFilter& filter);
+  int64_t Count();
+
+ private:
+  std::vector<PatientIdentifier> Identifiers(const std::string& patientId);
+  std::optional<Patient> FindWhere(const std::string& where, const std::string& value);
+  Database& database_;
+};
+
+}  // namespace HospitalBridge
