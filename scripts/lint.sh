@@ -17,7 +17,8 @@ case "${1:-}" in
     output=$(run-clang-tidy -p "$build" -j "$(nproc)" -quiet "$ROOT/Plugins/.*\.cpp$" 2>&1 | sed 's/\x1b\[[0-9;]*m//g')
     findings=$(printf '%s\n' "$output" | grep -E '(warning|error):' || true)
     if [ -n "$findings" ]; then
-      printf '%s\n' "$output" | grep -v '^clang-tidy-' 
+      echo "clang-tidy found:" >&2
+      printf '%s\n' "$output" >&2
       exit 1
     fi
     echo "clang-tidy: no findings in $(printf '%s\n' "$output" | grep -c '^clang-tidy') files"

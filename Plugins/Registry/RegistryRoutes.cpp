@@ -216,8 +216,9 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
   // --- patients ---
   router.Add("GET", "/bridge/patients", kStaff, [c](const RouteContext& ctx) {
     static const char* const kKnown[] = {"national_id", "name", "birth_date", "status", "limit", "offset"};
-    for (const auto& [name, value] : ctx.request.query) {
-      if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return name == k; })) {
+    for (const auto& parameter : ctx.request.query) {
+      const std::string& name = parameter.first;
+      if (std::none_of(std::begin(kKnown), std::end(kKnown), [&name](const char* k) { return name == k; })) {
         throw HttpError(400, "Unknown parameter: " + name,
                         "known parameters: national_id, name, birth_date, status, limit, offset");
       }
