@@ -1,8 +1,11 @@
 #include "Bridge.h"
 
+#include "Audit/AuditRoutes.h"
 #include "Common/Errors.h"
 #include "Common/Log.h"
 #include "Common/Migrations.h"
+#include "Common/Time.h"
+#include "Consent/ConsentRoutes.h"
 #include "Federation/FederationRoutes.h"
 #include "Index/StudyRoutes.h"
 #include "Registry/RegistryRoutes.h"
@@ -22,41 +25,138 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       sessions_(database_, config.security.sessionIdleMinutes * 60, config.security.sessionMaxHours * 3600),
       throttle_(config.security.maxFailuresPerUser, config.security.maxFailuresPerAddress,
                 config.security.throttleWindowMinutes * 60, config.security.lockoutMinutes * 60),
-      authenticator_(users_, sessions_, throttle_, config.security.credentialCacheSeconds),
+      authenticator_(users_, sessions_, throttle_, config.security.credentialCacheSeconds, audit_),
       gate_(authenticator_, router_, permissions_),
       studies_(database_),
       reader_(orthanc),
       sites_(database_),
-      patients_(database_) {
+      patients_(database_),
+      auditStore_(database_),
+      consentStore_(database_) {
   MigrateDatabase(database_, EmbeddedMigrations());
+  if (config_.audit.enabled) {
+    recorder_ = std::make_unique<AuditRecorder>(
+        auditStore_, studies_, config_.registry.enabled ? &patients_ : nullptr, orthanc, config_);
+    audit_.SetTarget(recorder_.get());
+    recorder_->Start();
+    storedReporter_ = std::make_unique<StoredReporter>(database_, audit_);
+    coreAuditor_ = std::make_unique<CoreAccessAuditor>(audit_, studies_);
+    gate_.SetObserver([this](const HttpRequest& request, const Identity& identity, bool allowed) {
+      coreAuditor_->Observe(request, identity, allowed);
+    });
+    if (config_.audit.syslogEnabled) {
+      syslog_ = std::make_unique<SyslogForwarder>(database_, auditStore_, config_.audit,
+                                                  AuditSource{config_.siteId, config_.siteName});
+      syslog_->Start();
+    }
+  }
   EnsureBootstrapAdmin(config_, users_, hasher_);
   sessions_.PurgeExpired();
 
-  RegisterSecurityRoutes(
-      router_, SecurityRoutesContext{users_, sessions_, authenticator_, hasher_, config_.orthanc.sslEnabled});
+  RegisterSecurityRoutes(router_, SecurityRoutesContext{users_, sessions_, authenticator_, hasher_,
+                                                        config_.orthanc.sslEnabled, audit_});
   if (config_.studyIndex.enabled) {
     worker_ = std::make_unique<IndexWorker>(studies_, reader_, config_.studyIndex.refreshDelayMs);
     RegisterStudyRoutes(router_, studies_, config_.studyIndex);
   }
   if (config_.registry.enabled) {
     linker_ = std::make_unique<PatientLinker>(patients_, orthanc, config_.registry, config_.siteId);
-    if (worker_) worker_->SetOnIndexed([this](const StudyRecord& study) { linker_->Link(study); });
+    if (config_.consent.enabled) {
+      consent_ = std::make_unique<ConsentService>(consentStore_, patients_, studies_, database_,
+                                                  config_.consent, config_.siteId);
+      RegisterConsentRoutes(router_,
+                            ConsentRoutesContext{config_, *consent_, consentStore_, patients_, audit_});
+    }
     RegisterRegistryRoutes(
         router_, RegistryRoutesContext{config_, sites_, patients_, studies_,
                                        [&peers](const std::string& name) { return peers.Knows(name); }});
   }
   if (config_.federation.enabled) {
     federation_ = std::make_unique<FederationService>(config_, sites_, patients_, studies_, peers);
+    if (consent_) {
+      federation_->SetConsentCheck([this](const std::string& patientId) {
+        return consent_->Permits(patientId, ConsentKind::kFederation);
+      });
+    }
     retrieve_ = std::make_unique<RetrieveJobs>(database_, sites_, peers, orthanc, config_.siteId);
-    RegisterFederationRoutes(
-        router_, FederationRoutesContext{config_, *federation_, *retrieve_, patients_, studies_, orthanc});
+    RegisterFederationRoutes(router_, FederationRoutesContext{config_, *federation_, *retrieve_, patients_,
+                                                              studies_, orthanc, audit_});
   }
-  RegisterSystemRoutes(router_, SystemInfoSources{config_, database_, studies_, worker_.get(), orthanc,
-                                                  patients_, sites_, orthancVersion});
+  RegisterSystemRoutes(router_, SystemInfoSources{config_,
+                                                  database_,
+                                                  studies_,
+                                                  worker_.get(),
+                                                  orthanc,
+                                                  patients_,
+                                                  sites_,
+                                                  orthancVersion,
+                                                  {[this](Json::Value& answer) { SystemSections(answer); }}});
   if (config_.webAppEnabled) RegisterStaticAssets(router_);
+  if (worker_) {
+    // After each (re)indexed study: file it under its patient, mark what
+    // consent restricts, and once complete, audit who sent it.
+    worker_->SetOnIndexed([this](const StudyRecord& study, bool stable) {
+      if (linker_) linker_->Link(study);
+      if (consent_) consent_->MarkStudy(study);
+      if (stable && storedReporter_) storedReporter_->Report(study);
+    });
+  }
+  if (recorder_) {
+    RegisterAuditRoutes(router_,
+                        AuditRoutesContext{auditStore_, AuditSource{config_.siteId, config_.siteName},
+                                           [this] { recorder_->Flush(); },
+                                           [this](const std::string& id) {
+                                             std::optional<Patient> patient = patients_.Find(id);
+                                             return patient ? patient->ToJson() : Json::Value();
+                                           }});
+    AuditEvent started;
+    started.actorName = "HospitalBridge";
+    started.actorKind = "system";
+    started.action = "system.started";
+    started.detail["version"] = kPluginVersion;
+    started.detail["site"] = config_.siteId;
+    started.detail["database"] = config_.databasePath;
+    started.detail["modules"]["StudyIndex"] = config_.studyIndex.enabled;
+    started.detail["modules"]["Registry"] = config_.registry.enabled;
+    started.detail["modules"]["Federation"] = config_.federation.enabled;
+    started.detail["modules"]["Consent"] = config_.consent.enabled;
+    started.detail["remote_access"] = config_.orthanc.remoteAccessAllowed;
+    started.detail["syslog"] = config_.audit.syslogEnabled;
+    audit_.Record(started);
+  }
 }
 
-Bridge::~Bridge() { OnOrthancStopping(); }
+Bridge::~Bridge() {
+  OnOrthancStopping();
+  if (syslog_) syslog_->Stop();
+  if (recorder_) recorder_->Stop();  // writes what is still queued
+  audit_.SetTarget(nullptr);
+}
+
+void Bridge::SystemSections(Json::Value& answer) {
+  Json::Value& audit = answer["audit"];
+  audit["enabled"] = recorder_ != nullptr;
+  if (recorder_) {
+    audit["events"] = static_cast<Json::Int64>(auditStore_.Count());
+    audit["last_event_time"] = Time::FormatIsoUtcMilliseconds(auditStore_.LastTimeMs());
+    audit["queue_depth"] = static_cast<Json::UInt64>(recorder_->QueueDepth());
+  }
+  audit["syslog"]["enabled"] = syslog_ != nullptr;
+  if (syslog_) {
+    SyslogForwarder::Status status = syslog_->GetStatus();
+    audit["syslog"]["backlog"] = static_cast<Json::Int64>(status.backlog);
+    audit["syslog"]["sent"] = static_cast<Json::Int64>(status.sent);
+    audit["syslog"]["last_error"] = status.lastError;
+    audit["syslog"]["destination"] = config_.audit.syslogHost + ":" +
+                                     std::to_string(config_.audit.syslogPort) +
+                                     (config_.audit.syslogTcp ? " (tcp)" : " (udp)");
+  }
+  Json::Value& consent = answer["consent"];
+  consent["enabled"] = consent_ != nullptr;
+  consent["defaults"]["share"] = config_.consent.sharePermitsByDefault ? "opt-out" : "opt-in";
+  consent["defaults"]["federation"] = config_.consent.federationPermitsByDefault ? "opt-out" : "opt-in";
+  consent["defaults"]["research"] = config_.consent.researchPermitsByDefault ? "opt-out" : "opt-in";
+}
 
 HttpResponse Bridge::HandleRequest(const HttpRequest& request) {
   HttpResponse response;
@@ -108,6 +208,10 @@ void Bridge::OnOrthancStopping() {
 
 void Bridge::OnStudyChanged(const std::string& orthancId) {
   if (worker_) worker_->StudyChanged(orthancId);
+}
+
+void Bridge::OnStudyStable(const std::string& orthancId) {
+  if (worker_) worker_->StudyStable(orthancId);
 }
 
 void Bridge::OnStudyDeleted(const std::string& orthancId) {

@@ -5,11 +5,19 @@
 #include <memory>
 #include <string>
 
+#include "Audit/AuditRecorder.h"
+#include "Audit/AuditSink.h"
+#include "Audit/AuditStore.h"
+#include "Audit/CoreAccessAuditor.h"
+#include "Audit/StoredReporter.h"
+#include "Audit/SyslogForwarder.h"
 #include "Common/Configuration.h"
 #include "Common/Database.h"
 #include "Common/Http.h"
 #include "Common/OrthancRest.h"
 #include "Common/Router.h"
+#include "Consent/ConsentService.h"
+#include "Consent/ConsentStore.h"
 #include "Federation/FederationService.h"
 #include "Federation/PeerClient.h"
 #include "Federation/RetrieveJobs.h"
@@ -46,6 +54,7 @@ class Bridge {
   void OnOrthancStarted();
   void OnOrthancStopping();
   void OnStudyChanged(const std::string& orthancId);
+  void OnStudyStable(const std::string& orthancId);
   void OnStudyDeleted(const std::string& orthancId);
 
   const Configuration& Config() const { return config_; }
@@ -55,12 +64,19 @@ class Bridge {
   PatientStore& Patients() { return patients_; }
   SiteStore& Sites() { return sites_; }
   RetrieveJobs* Retrieve() { return retrieve_.get(); }
+  AuditRecorder* Audit() { return recorder_.get(); }
+  AuditStore& AuditEvents() { return auditStore_; }
+  ConsentService* Consent() { return consent_.get(); }
 
  private:
   HttpResponse Dispatch(const HttpRequest& request);
+  void SystemSections(Json::Value& answer);
 
   const Configuration config_;
   Database database_;
+  // Declared before every module that reports to it, so they can hold it
+  // from the start; it forwards to the recorder once that exists.
+  AuditForwarder audit_;
   PasswordHasher hasher_;
   UserStore users_;
   SessionStore sessions_;
@@ -77,6 +93,13 @@ class Bridge {
   std::unique_ptr<PatientLinker> linker_;
   std::unique_ptr<FederationService> federation_;
   std::unique_ptr<RetrieveJobs> retrieve_;
+  AuditStore auditStore_;
+  ConsentStore consentStore_;
+  std::unique_ptr<ConsentService> consent_;
+  std::unique_ptr<AuditRecorder> recorder_;
+  std::unique_ptr<SyslogForwarder> syslog_;
+  std::unique_ptr<StoredReporter> storedReporter_;
+  std::unique_ptr<CoreAccessAuditor> coreAuditor_;
 };
 
 }  // namespace HospitalBridge

@@ -186,6 +186,34 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   federation.maxAnswerBytes =
       static_cast<size_t>(read.Integer("Federation.MaxAnswerKilobytes", 16, 65536)) * 1024;
 
+  ConsentSettings& consent = config.consent;
+  consent.enabled = read.Bool("Modules.Consent");
+  if (consent.enabled && !registry.enabled) {
+    Invalid("Modules.Consent", "needs Modules.Registry (consent is recorded per registry patient)");
+  }
+  auto defaultDecision = [&](const std::string& path) {
+    const std::string value = read.String(path);
+    if (value != "opt-in" && value != "opt-out")
+      Invalid(path, "must be opt-in or opt-out, got \"" + value + "\"");
+    return value == "opt-out";
+  };
+  consent.federationPermitsByDefault = defaultDecision("Consent.Federation");
+  consent.sharePermitsByDefault = defaultDecision("Consent.Share");
+  consent.researchPermitsByDefault = defaultDecision("Consent.Research");
+
+  AuditSettings& audit = config.audit;
+  audit.enabled = read.Bool("Modules.Audit");
+  audit.retentionDays = static_cast<int>(read.Integer("Audit.RetentionDays", 0, 36500));
+  audit.syslogEnabled = read.Bool("Audit.Syslog.Enabled");
+  audit.syslogHost = read.String("Audit.Syslog.Host");
+  if (audit.syslogEnabled && audit.syslogHost.empty()) Invalid("Audit.Syslog.Host", "must not be empty");
+  audit.syslogPort = static_cast<int>(read.Integer("Audit.Syslog.Port", 1, 65535));
+  const std::string protocol = read.String("Audit.Syslog.Protocol");
+  if (protocol != "udp" && protocol != "tcp") Invalid("Audit.Syslog.Protocol", "must be udp or tcp");
+  audit.syslogTcp = protocol == "tcp";
+  audit.syslogRetryMs = static_cast<int>(read.Integer("Audit.Syslog.RetryIntervalMs", 100, 600000));
+  if (audit.syslogEnabled && !audit.enabled) Invalid("Audit.Syslog.Enabled", "needs Modules.Audit");
+
   SecuritySettings& security = config.security;
   security.bootstrapAdminUsername = read.String("Security.BootstrapAdmin.Username");
   if (!Text::IsIdentifier(security.bootstrapAdminUsername, "._@-", 1, 64)) {

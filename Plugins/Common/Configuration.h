@@ -46,6 +46,26 @@ struct FederationSettings {
   size_t maxAnswerBytes = 8192 * 1024;
 };
 
+enum class ConsentKind { kShare, kFederation, kResearch };
+
+struct ConsentSettings {
+  bool enabled = true;
+  // Decision without any valid record: true = permit (opt-out).
+  bool sharePermitsByDefault = false;
+  bool federationPermitsByDefault = true;
+  bool researchPermitsByDefault = false;
+};
+
+struct AuditSettings {
+  bool enabled = true;
+  int retentionDays = 0;
+  bool syslogEnabled = false;
+  std::string syslogHost = "127.0.0.1";
+  int syslogPort = 514;
+  bool syslogTcp = false;
+  int syslogRetryMs = 2000;
+};
+
 // What the plugin needs to know of Orthanc's own configuration.
 struct OrthancSettings {
   std::string name;
@@ -64,6 +84,8 @@ struct Configuration {
   StudyIndexSettings studyIndex;
   RegistrySettings registry;
   FederationSettings federation;
+  ConsentSettings consent;
+  AuditSettings audit;
   SecuritySettings security;
   OrthancSettings orthanc;
 };

@@ -68,6 +68,13 @@ Statement& Statement::Bind(int index, int64_t value) {
   return *this;
 }
 
+Statement& Statement::BindBlob(int index, const std::string& bytes) {
+  int code =
+      sqlite3_bind_blob(statement_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  if (code != SQLITE_OK) Fail(database_.Handle(), "cannot bind", code);
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   int code = sqlite3_bind_null(statement_, index);
   if (code != SQLITE_OK) Fail(database_.Handle(), "cannot bind", code);
@@ -95,6 +102,13 @@ std::string Statement::ColumnText(int column) const {
   const unsigned char* text = sqlite3_column_text(statement_, column);
   if (text == nullptr) return "";
   return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+}
+
+std::string Statement::ColumnBlob(int column) const {
+  const void* data = sqlite3_column_blob(statement_, column);
+  if (data == nullptr) return "";
+  return std::string(static_cast<const char*>(data),
                      static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
 }
 

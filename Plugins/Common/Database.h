@@ -49,12 +49,14 @@ class Statement {
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, int value) { return Bind(index, static_cast<int64_t>(value)); }
   Statement& BindNull(int index);
+  Statement& BindBlob(int index, const std::string& bytes);
 
   bool Step();  // true while a row is available
   void Run();   // steps to completion
   void Reset();
 
   std::string ColumnText(int column) const;  // 0-based
+  std::string ColumnBlob(int column) const;
   int64_t ColumnInt(int column) const;
   bool ColumnIsNull(int column) const;
 

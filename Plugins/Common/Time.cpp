@@ -47,6 +47,20 @@ std::string FormatIsoUtc(int64_t seconds) {
   return buffer;
 }
 
+std::string FormatIsoUtcMilliseconds(int64_t milliseconds) {
+  std::string seconds = FormatIsoUtc(milliseconds / 1000);
+  if (seconds.empty()) return "";
+  char fraction[8];
+  snprintf(fraction, sizeof(fraction), ".%03dZ", static_cast<int>(milliseconds % 1000));
+  return seconds.substr(0, seconds.size() - 1) + fraction;
+}
+
+int64_t WallClockMilliseconds() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int64_t ParseOrthancTimestamp(const std::string& text) {
   // "YYYYMMDDTHHMMSS", optionally followed by fractions.
   if (text.size() < 15 || !AllDigits(text, 0, 8) || text[8] != 'T' || !AllDigits(text, 9, 6)) return 0;

@@ -8,8 +8,10 @@ namespace HospitalBridge {
 namespace Time {
 
 int64_t NowSeconds();
-int64_t NowMilliseconds();                  // monotonic, for durations and debouncing only
-std::string FormatIsoUtc(int64_t seconds);  // "2026-11-22T11:00:00Z"; "" for 0
+int64_t NowMilliseconds();                                   // monotonic, for durations and debouncing only
+std::string FormatIsoUtc(int64_t seconds);                   // "2026-11-22T11:00:00Z"; "" for 0
+std::string FormatIsoUtcMilliseconds(int64_t milliseconds);  // "2026-11-22T11:00:00.123Z"
+int64_t WallClockMilliseconds();
 // Orthanc's timestamps ("20261122T110000", UTC in 1.10). Returns 0 if malformed.
 int64_t ParseOrthancTimestamp(const std::string& text);
 

@@ -26,6 +26,16 @@ std::string NationalIdParameter(const HttpRequest& request, bool required) {
 
 bool IsOrthancId(const std::string& id) { return Text::IsIdentifier(id, "-", 44, 44); }
 
+AuditEvent EventBy(const RouteContext& ctx, const char* action) {
+  AuditEvent event;
+  event.actorName = ctx.identity.username;
+  event.actorRole = RoleName(ctx.identity.role);
+  event.actorKind = ctx.identity.role == Role::kPeer ? "peer" : "user";
+  event.sourceIp = ctx.request.remoteIp;
+  event.action = action;
+  return event;
+}
+
 // The study of this site that a peer asks about, if the peer may see it.
 StudyRecord VisibleStudy(FederationRoutesContext& c, const std::string& studyUid) {
   std::optional<StudyRecord> study = c.studies.FindByUid(studyUid);
@@ -40,6 +50,12 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
   router.Add("GET", "/bridge/federation/v1/studies", kPeers, [c](const RouteContext& ctx) mutable {
     const std::string nationalId = NationalIdParameter(ctx.request, true);
     Json::Value answer = c.federation.AnswerPeer(nationalId);
+    AuditEvent event = EventBy(ctx, "federation.query.answered");
+    std::optional<Patient> patient = c.patients.FindByNationalId(nationalId);
+    if (patient && !answer["patient"].isNull()) event.patientId = patient->id;
+    event.detail["peer"] = ctx.identity.username;
+    event.detail["studies"] = answer["studies"].size();
+    c.audit.Record(event);
     Log::Info("federation: answered peer '" + ctx.identity.username + "' with " +
               std::to_string(answer["studies"].size()) + " studies");
     return HttpResponse::Json(answer);
@@ -62,6 +78,13 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
           item["sop_instance_uid"] = instance["MainDicomTags"].get("SOPInstanceUID", "").asString();
           answer["instances"].append(item);
         }
+        AuditEvent event = EventBy(ctx, "study.exported");
+        event.studyUid = study.studyUid;
+        event.dicomPatientId = study.patientId;
+        event.detail["to"] = ctx.identity.username;
+        event.detail["instances"] = answer["instances"].size();
+        event.detail["why"] = "retrieve by a peer site";
+        c.audit.Record(event);
         Log::Info("federation: peer '" + ctx.identity.username + "' listed the instances of a study (" +
                   std::to_string(answer["instances"].size()) + ")");
         return HttpResponse::Json(answer);
@@ -118,6 +141,16 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
       if (patient) nationalId = patient->nationalId;
     }
     Json::Value answer = c.federation.Query(nationalId, patient);
+    AuditEvent event = EventBy(ctx, "federation.query.sent");
+    if (!answer["patient"].isNull()) event.patientId = answer["patient"].get("id", "").asString();
+    for (const Json::Value& site : answer["sites"]) {
+      Json::Value entry(Json::objectValue);
+      entry["id"] = site["id"];
+      entry["status"] = site["status"];
+      entry["count"] = site["count"];
+      event.detail["sites"].append(entry);
+    }
+    c.audit.Record(event);
     Log::Info("federation: user '" + ctx.identity.username + "' queried " +
               std::to_string(answer["sites"].size()) + " sites, " + answer["total_studies"].asString() +
               " studies");
@@ -133,8 +166,14 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
     if (!body["site"].isString() || body["site"].asString().empty())
       throw HttpError(400, "Missing field: site", "site");
     if (!body["study_uid"].isString()) throw HttpError(400, "Missing field: study_uid", "study_uid");
-    return HttpResponse::Json(
-        c.retrieve.Submit(body["site"].asString(), body["study_uid"].asString(), ctx.identity.username));
+    Json::Value job =
+        c.retrieve.Submit(body["site"].asString(), body["study_uid"].asString(), ctx.identity.username);
+    AuditEvent event = EventBy(ctx, "federation.retrieve");
+    event.studyUid = job["study_uid"].asString();
+    event.detail["from"] = job["site"];
+    event.detail["job_id"] = job["job_id"];
+    c.audit.Record(event);
+    return HttpResponse::Json(job);
   });
 
   router.Add("GET", "/bridge/federation/retrieve", kStaff, [c](const RouteContext&) mutable {

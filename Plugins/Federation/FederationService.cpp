@@ -77,9 +77,10 @@ FederationService::FederationService(const Configuration& config, SiteStore& sit
     : config_(config), sites_(sites), patients_(patients), studies_(studies), peers_(peers) {}
 
 bool FederationService::MayLeaveThisSite(const Patient& patient) const {
-  // Consent (a later module) adds its verdict here: a patient whose
-  // federation consent denies it, or lacks it under opt-in, is left out.
-  return !patient.nationalId.empty() && patient.mergedInto.empty();
+  // A patient whose federation consent denies it, or lacks it under opt-in,
+  // is left out.
+  return !patient.nationalId.empty() && patient.mergedInto.empty() &&
+         (!consentCheck_ || consentCheck_(patient.id));
 }
 
 bool FederationService::VisibleToPeers(const StudyRecord& study) {

@@ -3,6 +3,7 @@
 // that asks every peer at once and merges their answers with the local one.
 #include <json/json.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ class FederationService {
   // leaves this site for another is decided.
   bool VisibleToPeers(const StudyRecord& study);
 
+  // The consent module's verdict on federation for a registry patient. Not
+  // set: every patient with a national ID may be federated.
+  void SetConsentCheck(std::function<bool(const std::string& patientId)> check) {
+    consentCheck_ = std::move(check);
+  }
+
   // User-facing: this site and every peer, in parallel, merged.
   Json::Value Query(const std::string& nationalId, const std::optional<Patient>& patient);
 
@@ -47,6 +54,7 @@ class FederationService {
   PatientStore& patients_;
   StudyIndexStore& studies_;
   IPeerClient& peers_;
+  std::function<bool(const std::string&)> consentCheck_;
 };
 
 // The fields of a study that travel between sites.

@@ -86,7 +86,7 @@ std::optional<Json::Value> RetrieveJobs::Find(const std::string& jobId) {
 Json::Value RetrieveJobs::List(int limit) {
   auto lock = database_.Lock();
   Statement select(database_, std::string("SELECT ") + kColumns +
-                                  " FROM retrieve_jobs ORDER BY created_at DESC, id LIMIT " +
+                                  " FROM retrieve_jobs ORDER BY created_at DESC, rowid DESC LIMIT " +
                                   std::to_string(limit));
   Json::Value jobs(Json::arrayValue);
   while (select.Step()) jobs.append(ReadJob(select));
@@ -113,7 +113,7 @@ std::optional<RetrieveJobs::Job> RetrieveJobs::NextPending() {
   auto lock = database_.Lock();
   Statement select(
       database_,
-      "SELECT id, site_id, study_uid FROM retrieve_jobs WHERE state = 'pending' ORDER BY created_at, id "
+      "SELECT id, site_id, study_uid FROM retrieve_jobs WHERE state = 'pending' ORDER BY created_at, rowid "
       "LIMIT 1");
   if (!select.Step()) return std::nullopt;
   return Job{select.ColumnText(0), select.ColumnText(1), select.ColumnText(2)};

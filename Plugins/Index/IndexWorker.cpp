@@ -45,11 +45,20 @@ void IndexWorker::StudyChanged(const std::string& orthancId) {
   wakeUp_.notify_one();
 }
 
+void IndexWorker::StudyStable(const std::string& orthancId) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stable_.insert(orthancId);
+  }
+  StudyChanged(orthancId);
+}
+
 void IndexWorker::StudyDeleted(const std::string& orthancId) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     changed_.erase(orthancId);
     deleted_.insert(orthancId);
+    stable_.erase(orthancId);
   }
   wakeUp_.notify_one();
 }
@@ -91,12 +100,12 @@ void IndexWorker::TakeDue(int64_t nowMs, bool ignoreDelay, std::set<std::string>
   inProgress_ = refresh.size() + remove.size();
 }
 
-void IndexWorker::Refresh(const std::string& orthancId) {
+void IndexWorker::Refresh(const std::string& orthancId, bool stable) {
   std::optional<StudyRecord> previous = store_.FindByOrthancId(orthancId);
   std::optional<StudyRecord> current = reader_.Read(orthancId, previous ? &*previous : nullptr);
   if (current) {
     store_.Upsert(*current);
-    if (onIndexed_) onIndexed_(*current);
+    if (onIndexed_) onIndexed_(*current, stable);
   } else if (previous) {
     store_.Remove(orthancId);
   }
@@ -113,7 +122,7 @@ void IndexWorker::Reconcile() {
     seen.insert(study.orthancId);
     auto found = indexed.find(study.orthancId);
     if (found == indexed.end() || found->second != study.lastUpdate) {
-      Refresh(study.orthancId);
+      Refresh(study.orthancId, true);
       added++;
     }
   }
@@ -150,7 +159,7 @@ void IndexWorker::Run() {
     try {
       if (reconcile) Reconcile();
       for (const std::string& id : remove) store_.Remove(id);
-      for (const std::string& id : refresh) Refresh(id);
+      for (const std::string& id : refresh) Refresh(id, TakeStable(id));
       if (failing) Log::Info("study index: Orthanc answers again, indexing resumed");
       failing = false;
     } catch (const std::exception& e) {
@@ -182,9 +191,14 @@ void IndexWorker::DrainForTests() {
   }
   if (reconcile) Reconcile();
   for (const std::string& id : remove) store_.Remove(id);
-  for (const std::string& id : refresh) Refresh(id);
+  for (const std::string& id : refresh) Refresh(id, TakeStable(id));
   std::lock_guard<std::mutex> lock(mutex_);
   inProgress_ = 0;
+}
+
+bool IndexWorker::TakeStable(const std::string& orthancId) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stable_.erase(orthancId) > 0;
 }
 
 }  // namespace HospitalBridge

@@ -31,11 +31,16 @@ class IndexWorker {
 
   // Safe to call from any thread; they never block on Orthanc or the database.
   void StudyChanged(const std::string& orthancId);
+  // Orthanc's StableStudy: no instance for StableAge seconds. The next
+  // refresh reports the study as complete to onIndexed.
+  void StudyStable(const std::string& orthancId);
   void StudyDeleted(const std::string& orthancId);
   void RequestReconcile();
   // Called on the worker's thread after each study is (re)indexed, e.g. to
   // file it under a registry patient. Set before Start().
-  void SetOnIndexed(std::function<void(const StudyRecord&)> callback) { onIndexed_ = std::move(callback); }
+  void SetOnIndexed(std::function<void(const StudyRecord&, bool stable)> callback) {
+    onIndexed_ = std::move(callback);
+  }
 
   size_t QueueDepth() const;
   std::string State() const;  // "idle", "indexing", "reconciling", "stopped"
@@ -50,7 +55,8 @@ class IndexWorker {
   };
   void Run();
   void Reconcile();
-  void Refresh(const std::string& orthancId);
+  void Refresh(const std::string& orthancId, bool stable);
+  bool TakeStable(const std::string& orthancId);
   // Takes what is due; sets `waitMs` to when the next item will be.
   void TakeDue(int64_t nowMs, bool ignoreDelay, std::set<std::string>& refresh, std::set<std::string>& remove,
                bool& reconcile, int64_t& waitMs);
@@ -69,7 +75,8 @@ class IndexWorker {
   std::string state_ = "stopped";
   size_t inProgress_ = 0;
   std::thread thread_;
-  std::function<void(const StudyRecord&)> onIndexed_;
+  std::function<void(const StudyRecord&, bool stable)> onIndexed_;
+  std::set<std::string> stable_;  // guarded by mutex_
 };
 
 }  // namespace HospitalBridge

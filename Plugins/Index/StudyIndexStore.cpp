@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "Common/PluginState.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
@@ -13,7 +14,9 @@ const char kColumns[] =
     "study_time, "
     "description, accession_number, modalities, series_count, instance_count, first_received, last_received, "
     "orthanc_last_update, sources, "
-    "coalesce((SELECT site_id FROM study_origins o WHERE o.study_uid = studies.study_uid), '')";
+    "coalesce((SELECT site_id FROM study_origins o WHERE o.study_uid = studies.study_uid), ''), "
+    "coalesce((SELECT federation FROM study_restrictions r WHERE r.study_uid = studies.study_uid), 0), "
+    "coalesce((SELECT share FROM study_restrictions r WHERE r.study_uid = studies.study_uid), 0)";
 const char kNewestFirst[] = " ORDER BY study_date DESC, study_time DESC, first_received DESC, orthanc_id";
 
 std::string JoinModalities(const std::vector<std::string>& modalities) {
@@ -52,6 +55,8 @@ StudyRecord Read(Statement& row) {
   r.orthancLastUpdate = row.ColumnText(15);
   r.sources = StudyRecord::SourcesFromStorage(row.ColumnText(16));
   r.originSite = row.ColumnText(17);
+  r.restrictedFederation = row.ColumnInt(18) != 0;
+  r.restrictedShare = row.ColumnInt(19) != 0;
   return r;
 }
 
@@ -204,19 +209,10 @@ IndexCounts StudyIndexStore::Counts() {
   return IndexCounts{select.ColumnInt(0), select.ColumnInt(1), select.ColumnInt(2)};
 }
 
-std::string StudyIndexStore::GetState(const std::string& key) {
-  auto lock = database_.Lock();
-  Statement select(database_, "SELECT value FROM plugin_state WHERE key = ?");
-  select.Bind(1, key);
-  return select.Step() ? select.ColumnText(0) : "";
-}
+std::string StudyIndexStore::GetState(const std::string& key) { return GetPluginState(database_, key); }
 
 void StudyIndexStore::SetState(const std::string& key, const std::string& value) {
-  auto lock = database_.Lock();
-  Statement upsert(
-      database_,
-      "INSERT INTO plugin_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
-  upsert.Bind(1, key).Bind(2, value).Run();
+  SetPluginState(database_, key, value);
 }
 
 }  // namespace HospitalBridge

@@ -71,7 +71,10 @@ std::optional<StudyRecord> StudyReader::Read(const std::string& orthancId, const
       record.sources.push_back(found->second);
     } else if (instances.isArray() && instances.size() > 0) {
       record.sources.push_back(ReadSource(seriesId, instances[0].asString()));
+    } else {
+      continue;
     }
+    record.sources.back().instances = instances.isArray() ? instances.size() : 0;
   }
   std::sort(record.modalities.begin(), record.modalities.end());
 

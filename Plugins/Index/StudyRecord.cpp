@@ -27,6 +27,8 @@ Json::Value StudyRecord::ToJson() const {
   json["first_received"] = Time::FormatIsoUtc(firstReceived);
   json["last_received"] = Time::FormatIsoUtc(lastReceived);
   json["origin_site"] = originSite;
+  json["restricted"]["federation"] = restrictedFederation;
+  json["restricted"]["share"] = restrictedShare;
 
   // One entry per distinct sender, with how many series it sent.
   std::map<std::tuple<std::string, std::string, std::string, std::string>, int> senders;
@@ -54,6 +56,7 @@ std::string StudyRecord::SourcesToStorage() const {
     item["ip"] = source.ip;
     item["user"] = source.user;
     item["received"] = static_cast<Json::Int64>(source.received);
+    item["instances"] = static_cast<Json::Int64>(source.instances);
     list.append(item);
   }
   return JsonText::Write(list);
@@ -67,7 +70,8 @@ std::vector<StudySource> StudyRecord::SourcesFromStorage(const std::string& text
     if (!item.isObject()) continue;
     sources.push_back(StudySource{item.get("series", "").asString(), item.get("origin", "").asString(),
                                   item.get("aet", "").asString(), item.get("ip", "").asString(),
-                                  item.get("user", "").asString(), item.get("received", 0).asInt64()});
+                                  item.get("user", "").asString(), item.get("received", 0).asInt64(),
+                                  item.get("instances", 0).asInt64()});
   }
   return sources;
 }

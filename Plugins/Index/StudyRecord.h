@@ -15,8 +15,9 @@ struct StudySource {
   std::string origin;    // DicomProtocol, RestApi, Plugins, Lua, WebDav
   std::string aet;       // calling AE title for C-STORE
   std::string ip;
-  std::string user;      // HTTP user for uploads through REST
-  int64_t received = 0;  // Unix seconds
+  std::string user;       // HTTP user for uploads through REST
+  int64_t received = 0;   // Unix seconds
+  int64_t instances = 0;  // instances of that series when last read
 };
 
 struct StudyRecord {
@@ -37,7 +38,9 @@ struct StudyRecord {
   int64_t lastReceived = 0;
   std::string orthancLastUpdate;
   std::vector<StudySource> sources;
-  std::string originSite;  // the site it was retrieved from; "" when received here
+  std::string originSite;             // the site it was retrieved from; "" when received here
+  bool restrictedFederation = false;  // the patient's consent keeps it from peers
+  bool restrictedShare = false;       // ... and from share links
 
   Json::Value ToJson() const;  // the API's shape
   std::string SourcesToStorage() const;

@@ -57,8 +57,10 @@ void FillHeaders(HttpRequest& request, uint32_t count, const char* const* keys, 
   for (uint32_t i = 0; i < count; i++) request.headers[Lower(keys[i])] = values[i];
 }
 
+// Orthanc hands GET arguments over as they were in the URL: still
+// percent-encoded ("12%3A00"), with '+' for spaces.
 void FillQuery(HttpRequest& request, uint32_t count, const char* const* keys, const char* const* values) {
-  for (uint32_t i = 0; i < count; i++) request.query[keys[i]] = values[i];
+  for (uint32_t i = 0; i < count; i++) request.query[UrlDecode(keys[i], true)] = UrlDecode(values[i], true);
 }
 
 int32_t FilterRequest(OrthancPluginHttpMethod method, const char* uri, const char* ip, uint32_t headersCount,
@@ -124,8 +126,10 @@ OrthancPluginErrorCode OnChange(OrthancPluginChangeType change, OrthancPluginRes
         bridge->OnOrthancStopping();
         break;
       case OrthancPluginChangeType_NewStudy:
-      case OrthancPluginChangeType_StableStudy:
         bridge->OnStudyChanged(resourceId);
+        break;
+      case OrthancPluginChangeType_StableStudy:
+        bridge->OnStudyStable(resourceId);
         break;
       case OrthancPluginChangeType_NewChildInstance:
       case OrthancPluginChangeType_UpdatedMetadata:

@@ -34,7 +34,9 @@ bool AccessGate::Allows(const HttpRequest& request) {
     // peers only ever see the routes made for them.
     return RoleSet::Staff().Contains(identity.role);
   }
-  return permissions_.Allows(identity.role, request.method, request.path);
+  bool allowed = permissions_.Allows(identity.role, request.method, request.path);
+  if (observer_) observer_(request, identity, allowed);
+  return allowed;
 }
 
 }  // namespace HospitalBridge

@@ -3,6 +3,8 @@
 // request, before Orthanc or any plugin handles it: deny unless the caller's
 // role is allowed on that route. HospitalBridge's routes are judged by the
 // router's declarations, Orthanc's by the PermissionTable.
+#include <functional>
+
 #include "Common/Http.h"
 #include "Common/Router.h"
 #include "Security/Authenticator.h"
@@ -20,12 +22,19 @@ class AccessGate {
 
   static bool IsBridgePath(const std::string& path);
 
+  // Told of every request to Orthanc's own routes by an authenticated
+  // caller, with the verdict (for the audit trail). Set before use.
+  void SetObserver(std::function<void(const HttpRequest&, const Identity&, bool allowed)> observer) {
+    observer_ = std::move(observer);
+  }
+
  private:
   static bool CrossSiteWrite(const HttpRequest& request, const Identity& identity);
 
   Authenticator& authenticator_;
   const Router& router_;
   const PermissionTable& permissions_;
+  std::function<void(const HttpRequest&, const Identity&, bool)> observer_;
 };
 
 }  // namespace HospitalBridge

@@ -21,10 +21,11 @@ const std::string& DecoyHash() {
 }  // namespace
 
 Authenticator::Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle,
-                             int credentialCacheSeconds)
+                             int credentialCacheSeconds, IAuditSink& audit)
     : users_(users),
       sessions_(sessions),
       throttle_(throttle),
+      audit_(audit),
       cacheSeconds_(credentialCacheSeconds),
       cacheKey_(Crypto::RandomBytes(32)) {}
 
@@ -60,8 +61,17 @@ AuthResult Authenticator::FromBasic(const std::string& header, const std::string
       return result;
     }
   }
-  AuthResult result = CheckPassword(username, password, address);
+  AuthResult result = CheckPassword(username, password, address, "basic");
   if (result.outcome == AuthResult::Outcome::kAuthenticated) {
+    // Once per verification, not per request: later requests hit the cache.
+    AuditEvent event;
+    event.actorName = result.identity.username;
+    event.actorRole = RoleName(result.identity.role);
+    event.actorKind = result.identity.role == Role::kPeer ? "peer" : "user";
+    event.sourceIp = address;
+    event.action = "login";
+    event.detail["method"] = "basic";
+    audit_.Record(event);
     std::lock_guard<std::mutex> lock(cacheMutex_);
     if (cache_.size() >= kMaxCacheEntries) cache_.clear();
     cache_[key] = CachedIdentity{result.identity, now + cacheSeconds_};
@@ -87,8 +97,19 @@ AuthResult Authenticator::FromSession(const std::string& token) {
 }
 
 AuthResult Authenticator::CheckPassword(const std::string& username, const std::string& password,
-                                        const std::string& address) {
+                                        const std::string& address, const char* method) {
   AuthResult result;
+  auto failed = [&](const char* why) {
+    AuditEvent event;
+    event.actorName = username.substr(0, 64);
+    event.actorKind = "user";
+    event.sourceIp = address;
+    event.action = "login.failed";
+    event.outcome = "failure";
+    event.detail["method"] = method;
+    event.detail["reason"] = why;
+    audit_.Record(event);
+  };
   int64_t now = Time::NowSeconds();
   int64_t wait = throttle_.RetryAfter(username, address, now);
   if (wait > 0) {
@@ -96,6 +117,7 @@ AuthResult Authenticator::CheckPassword(const std::string& username, const std::
                  ": too many failures, locked for " + std::to_string(wait) + " s more");
     result.outcome = AuthResult::Outcome::kThrottled;
     result.retryAfterSeconds = wait;
+    failed("locked after too many failures");
     return result;
   }
   std::optional<User> user = username.size() <= 64 ? users_.FindByName(username) : std::nullopt;
@@ -106,6 +128,7 @@ AuthResult Authenticator::CheckPassword(const std::string& username, const std::
     Log::Warning("failed login for user '" + username + "' from " + address + " (" +
                  std::to_string(failures) + " recent failure" + (failures > 1 ? "s" : "") + ")");
     result.outcome = AuthResult::Outcome::kRejected;
+    failed(user && user->disabled ? "account disabled" : "invalid user name or password");
     return result;
   }
   throttle_.RecordSuccess(username);

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "Audit/AuditSink.h"
 #include "Common/Http.h"
 #include "Security/LoginThrottle.h"
 #include "Security/PasswordHasher.h"
@@ -25,13 +26,15 @@ struct AuthResult {
 
 class Authenticator {
  public:
-  Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle,
-                int credentialCacheSeconds);
+  Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle, int credentialCacheSeconds,
+                IAuditSink& audit);
 
   AuthResult Identify(const HttpRequest& request);
   // The password check shared by Basic authentication and the login form.
+  // Failures are audited here ("login.failed"); a success is audited by the
+  // caller, which knows whether it opened a session.
   AuthResult CheckPassword(const std::string& username, const std::string& password,
-                           const std::string& address);
+                           const std::string& address, const char* method = "form");
   // Called whenever a user changes, so a disabled user or an old password
   // stops working at once.
   void ForgetCachedCredentials();
@@ -43,6 +46,7 @@ class Authenticator {
   UserStore& users_;
   SessionStore& sessions_;
   LoginThrottle& throttle_;
+  IAuditSink& audit_;
   int cacheSeconds_;
   const std::string cacheKey_;  // random per process: cache keys reveal nothing
   std::mutex cacheMutex_;

@@ -31,6 +31,18 @@ Role RequireRole(const Json::Value& body) {
   return role;
 }
 
+void Audit(IAuditSink& audit, const RouteContext& ctx, const Identity& actor, const char* action,
+           Json::Value detail) {
+  AuditEvent event;
+  event.actorName = actor.username;
+  event.actorRole = RoleName(actor.role);
+  event.actorKind = "user";
+  event.sourceIp = ctx.request.remoteIp;
+  event.action = action;
+  event.detail = std::move(detail);
+  audit.Record(event);
+}
+
 void RequireStrongPassword(const std::string& password, const std::string& username) {
   std::string weakness = PasswordWeakness(password, username);
   if (!weakness.empty()) throw HttpError(400, "The password is not acceptable", "password: " + weakness);
@@ -67,6 +79,9 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     const Identity& identity = result.identity;
     std::string token = c.sessions.Create(identity.userId, ctx.request.remoteIp);
     Log::Info("user '" + identity.username + "' logged in from " + ctx.request.remoteIp);
+    Json::Value how(Json::objectValue);
+    how["method"] = "form";
+    Audit(c.audit, ctx, identity, "login", how);
     Json::Value answer(Json::objectValue);
     answer["username"] = identity.username;
     answer["role"] = RoleName(identity.role);
@@ -79,6 +94,7 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     std::string token = ctx.request.Cookie(kSessionCookie);
     if (!token.empty()) c.sessions.Remove(token);
     Log::Info("user '" + ctx.identity.username + "' logged out");
+    Audit(c.audit, ctx, ctx.identity, "logout", Json::Value(Json::objectValue));
     Json::Value answer(Json::objectValue);
     answer["logged_out"] = true;
     HttpResponse response = HttpResponse::Json(answer);
@@ -113,6 +129,10 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     User user = c.users.Create(username, c.hasher.Hash(password), role);
     Log::Info("user '" + ctx.identity.username + "' created user '" + username + "' with role " +
               RoleName(role));
+    Json::Value created(Json::objectValue);
+    created["user"] = username;
+    created["role"] = RoleName(role);
+    Audit(c.audit, ctx, ctx.identity, "user.created", created);
     return HttpResponse::Json(UserToJson(user));
   });
 
@@ -162,6 +182,10 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     if (user.disabled || passwordChanged || user.role != found->role) c.sessions.RemoveForUser(user.id);
     c.authenticator.ForgetCachedCredentials();
     Log::Info("user '" + ctx.identity.username + "' changed user '" + user.username + "':" + changes);
+    Json::Value changed(Json::objectValue);
+    changed["user"] = user.username;
+    changed["changes"] = changes.empty() ? changes : changes.substr(1);
+    Audit(c.audit, ctx, ctx.identity, "user.changed", changed);
     return HttpResponse::Json(UserToJson(*c.users.FindById(user.id)));
   });
 }

@@ -1,5 +1,6 @@
 #pragma once
 // /bridge/login, /bridge/logout, /bridge/me and /bridge/users.
+#include "Audit/AuditSink.h"
 #include "Common/Router.h"
 #include "Security/Authenticator.h"
 #include "Security/PasswordHasher.h"
@@ -14,6 +15,7 @@ struct SecurityRoutesContext {
   Authenticator& authenticator;
   const PasswordHasher& hasher;
   bool secureCookies;  // Orthanc serves HTTPS
+  IAuditSink& audit;
 };
 
 void RegisterSecurityRoutes(Router& router, SecurityRoutesContext context);

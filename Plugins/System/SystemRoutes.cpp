@@ -35,6 +35,8 @@ void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
     answer["modules"]["WebApp"] = s.config.webAppEnabled;
     answer["modules"]["Registry"] = s.config.registry.enabled;
     answer["modules"]["Federation"] = s.config.federation.enabled;
+    answer["modules"]["Consent"] = s.config.consent.enabled;
+    answer["modules"]["Audit"] = s.config.audit.enabled;
     answer["modules"]["Security"] = true;
     answer["registry"]["patients"] = static_cast<Json::Int64>(s.patients.Count());
     answer["registry"]["sites"] = static_cast<Json::UInt64>(s.sites.List().size() + 1);
@@ -53,6 +55,7 @@ void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
     std::string last = s.studies.GetState("last_reconcile");
     index["last_reconcile"] = last.empty() ? "" : Time::FormatIsoUtc(std::stoll(last));
 
+    for (const auto& section : s.sections) section(answer);
     answer["user"]["username"] = ctx.identity.username;
     answer["user"]["role"] = RoleName(ctx.identity.role);
     return HttpResponse::Json(answer);

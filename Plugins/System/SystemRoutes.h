@@ -2,6 +2,7 @@
 // GET /bridge/system: what an administrator checks first.
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "Common/Configuration.h"
 #include "Common/Database.h"
@@ -25,6 +26,8 @@ struct SystemInfoSources {
   PatientStore& patients;
   SiteStore& sites;
   std::string orthancVersion;
+  // Other modules add their own sections (audit, consent, ...).
+  std::vector<std::function<void(Json::Value& answer)>> sections;
 };
 
 void RegisterSystemRoutes(Router& router, SystemInfoSources sources);

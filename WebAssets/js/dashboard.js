@@ -63,12 +63,24 @@
 
   function cell(label, content, className) {
     var td = el('td', { className: className || '', attrs: { 'data-label': label } });
-    if (content === undefined || content === null || content === '') {
+    if (content === undefined || content === null || content === '' ||
+        (Array.isArray(content) && content.length === 0)) {
       td.appendChild(el('span', { className: 'hb-muted', text: '\u2014' }));
     } else {
       HB.appendChildren(td, content);
     }
     return td;
+  }
+
+  // Studies whose patient refused (or never gave) federation consent; an absent field shows nothing.
+  function restrictedBadge(study) {
+    var r = study.restricted;
+    if (!r || typeof r !== 'object' || r.federation !== true) return null;
+    return el('span', {
+      className: 'hb-badge hb-badge-warn hb-badge-small hb-restricted',
+      text: 'restricted',
+      attrs: { title: 'Not shown to other hospitals: no federation consent' }
+    });
   }
 
   function studyRow(study) {
@@ -102,7 +114,8 @@
       cell('Patient', nameNode, 'hb-strong'),
       cell('Patient ID', study.patient_id ? String(study.patient_id) : ''),
       cell('Modality', modalities),
-      cell('Description', study.description ? String(study.description) : ''),
+      cell('Description', [study.description ? el('span', { text: String(study.description) }) : null,
+        restrictedBadge(study)].filter(Boolean)),
       cell('Series', HB.formatNumber(study.series_count), 'hb-num'),
       cell('Instances', HB.formatNumber(study.instance_count), 'hb-num'),
       cell('Received', study.last_received ? received : '', 'hb-nowrap')

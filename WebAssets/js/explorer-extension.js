@@ -4,7 +4,10 @@
  * explorer.html loads after its own scripts. Adds:
  *   - on #lookup: a "HospitalBridge" button back to the staff pages (id hospitalbridge-link);
  *   - on #patient: a "Federation lookup" button (id hospitalbridge-federation) opening
- *     ../bridge/app/federation.html?local_patient_id=<PatientID>, read from GET ../patients/<uuid>.
+ *     ../bridge/app/federation.html?local_patient_id=<PatientID>, read from GET ../patients/<uuid>;
+ *   - on #study: an "Audit trail" button (id hospitalbridge-audit) opening
+ *     ../bridge/app/audit.html?study_uid=<StudyInstanceUID>, read from GET ../studies/<uuid>
+ *     (disabled until that answer came; stays disabled when the UID cannot be read).
  * DICOM values are attacker-controllable: they reach the DOM only through .attr() (URL-encoded)
  * and .text(); no HTML string is ever built from data. Nothing leaks into the global scope, and
  * nothing runs (nor fails) when jQuery or jQuery Mobile is missing.
@@ -18,8 +21,10 @@
   var APP = '../bridge/app/';
   var LINK_ID = 'hospitalbridge-link';
   var FEDERATION_ID = 'hospitalbridge-federation';
+  var AUDIT_ID = 'hospitalbridge-audit';
   var UUID = /^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/i;   // Orthanc resource identifiers
   var patientRequest = 0;
+  var studyRequest = 0;
 
   // Binds a handler to a jQuery Mobile page event, whatever this jQuery offers.
   function onPage(selector, eventName, handler) {
@@ -66,7 +71,7 @@
 
   /* ------------------------------------------ #patient: federation lookup button */
 
-  // The patient's Orthanc ID: jqm.page.params' $.mobile.pageData, or the hash "#patient?uuid=...".
+  // The shown resource's Orthanc ID: jqm.page.params' $.mobile.pageData, or the hash "#<page>?uuid=...".
   function currentPatientUuid() {
     var data = $.mobile && $.mobile.pageData;
     if (data && typeof data.uuid === 'string' && UUID.test(data.uuid)) return data.uuid;
@@ -137,6 +142,74 @@
     });
   }
 
+  /* ---------------------------------------------------- #study: audit trail button */
+
+  function auditButton() {
+    var link = $('#' + AUDIT_ID);
+    if (link.length !== 0) return link;
+    link = makeButton(AUDIT_ID, APP + 'audit.html', 'Audit trail', 'info');
+    // Above the study's details in the left column, like the patient page's federation button.
+    var info = $('#study-info');
+    if (info.length) info.before(link);
+    else pageContent('#study').prepend(link);
+    enhance(link);
+    return link;
+  }
+
+  function disableAudit(link, title) {
+    link.attr('href', APP + 'audit.html').attr('aria-disabled', 'true').addClass('ui-disabled');
+    link.attr('title', title);
+  }
+
+  // The signed-in role, asked once: the audit trail is for administrators, others do not see the button.
+  var roleRequest = null;
+  function whenRoleKnown(callback) {
+    if (!roleRequest && typeof $.ajax === 'function') {
+      roleRequest = $.ajax({ url: '../bridge/me', dataType: 'json', cache: false });
+    }
+    if (roleRequest && typeof roleRequest.done === 'function') {
+      roleRequest.done(function (me) { callback(me && typeof me.role === 'string' ? me.role : ''); });
+    }
+  }
+
+  function onStudyPage() {
+    if ($('#study').length === 0) return;
+    var link = auditButton();
+    whenRoleKnown(function (role) {
+      if (role && role !== 'admin') link.hide();
+    });
+    // Until this study's UID is known, the button must not point at the previous study.
+    disableAudit(link, 'Loading\u2026');
+    var uuid = currentPatientUuid();
+    var request = ++studyRequest;
+    if (!uuid || typeof $.ajax !== 'function') {
+      disableAudit(link, 'The study could not be identified');
+      return;
+    }
+    $.ajax({
+      url: '../studies/' + encodeURIComponent(uuid),
+      dataType: 'json',
+      cache: false,
+      success: function (study) {
+        if (request !== studyRequest) return;   // another study was opened meanwhile
+        var tags = study && study.MainDicomTags;
+        var uid = tags && typeof tags.StudyInstanceUID === 'string' ? tags.StudyInstanceUID : '';
+        if (!uid) {
+          disableAudit(link, 'This study has no Study Instance UID');
+          return;
+        }
+        link.attr('href', APP + 'audit.html?study_uid=' + encodeURIComponent(uid));
+        link.removeAttr('aria-disabled').removeClass('ui-disabled');
+        link.attr('title', 'Who viewed, downloaded, changed or sent this study (administrators)');
+      },
+      error: function () {
+        if (request !== studyRequest) return;
+        disableAudit(link, 'The study could not be read');
+      }
+    });
+  }
+
   onPage('#lookup', 'pagebeforeshow', addHomeLink);
   onPage('#patient', 'pagebeforeshow', onPatientPage);
+  onPage('#study', 'pagebeforeshow', onStudyPage);
 })();

@@ -294,6 +294,14 @@
     if (descNode && study.accession_number) {
       descNode.push(el('span', { className: 'hb-subtext', text: 'Accession ' + str(study.accession_number) }));
     }
+    // Patient without federation consent (optional field; absent = nothing shown).
+    if (isObject(study.restricted) && study.restricted.federation === true) {
+      descNode = descNode || [];
+      descNode.push(el('span', {
+        className: 'hb-badge hb-badge-warn hb-badge-small hb-restricted', text: 'restricted',
+        attrs: { title: 'Not shown to other hospitals: no federation consent' }
+      }));
+    }
     var action = el('td', { className: 'hb-action-cell', attrs: { 'data-label': 'At this site' } });
     var actionBox = el('div', { className: 'hb-cell' });
     action.appendChild(actionBox);

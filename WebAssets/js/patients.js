@@ -9,6 +9,11 @@
  *   POST /bridge/patients/{id}/identifiers      {site_id, patient_id, issuer}
  *   POST /bridge/patients/{id}/merge            {from, reason}   (after a confirmation dialog)
  *   GET  /bridge/sites                          (site names, the "Add identifier" choice)
+ *   GET  /bridge/patients/{id}/consents         (current decision per kind + history)
+ *   POST /bridge/patients/{id}/consents         {kind, decision, method, valid_from?, valid_until?, note?,
+ *                                                attachment? (base64), attachment_type?}; "Revoke" = a deny
+ *   /bridge/patients/{id}/consents/{cid}/attachment   (link to the scan)
+ *   access-report.html?id=… link (admin, reception)
  * Every server string (registry, DICOM) reaches the DOM only via textContent / HB.el.
  * Discrepancies between DICOM and the registry are shown, never corrected automatically.
  */
@@ -408,6 +413,7 @@
     renderStudies(Array.isArray(p.studies) ? p.studies.filter(isObject) : []);
     renderMerges(Array.isArray(p.merges) ? p.merges.filter(isObject) : []);
     fillSiteChoice();
+    renderConsents();     // a merged entry's consent can no longer be changed here
   }
 
   function fillDemographics(p) {
@@ -537,7 +543,7 @@
         cell('Name in DICOM', nameNode),
         cell('Patient ID', str(s.patient_id)),
         cell('Modality', modalities),
-        cell('Description', str(s.description)),
+        cell('Description', [s.description ? el('span', { text: str(s.description) }) : null, restrictedBadge(s)].filter(Boolean)),
         cell('Series', HB.formatNumber(s.series_count), 'hb-num'),
         cell('Instances', HB.formatNumber(s.instance_count), 'hb-num'),
         cell('From', origin)
@@ -741,14 +747,309 @@
     });
   }
 
+  /* =============================================================== consent */
+
+  var CONSENT_KINDS = [
+    { key: 'share', label: 'Sharing', help: 'Images may be shared with a link or QR code (for example with the patient or another doctor).' },
+    { key: 'federation', label: 'Other hospitals', help: 'Connected hospitals may find and copy this patient\u2019s studies.' },
+    { key: 'research', label: 'Research', help: 'Images may be used for research.' }
+  ];
+  var CONSENT_METHODS = { verbal: 'Verbal', 'signed-form': 'Signed form', attestation: 'Attestation', electronic: 'Electronic' };
+  var ATTACHMENT_TYPES = { pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg' };
+  var MAX_ATTACHMENT = 5 * 1024 * 1024;
+  var REPORT_ROLES = ['admin', 'reception'];
+  var consents = null;     // the last GET /bridge/patients/{id}/consents
+  var consentSeq = 0;
+
+  function kindLabel(kind) {
+    for (var i = 0; i < CONSENT_KINDS.length; i++) if (CONSENT_KINDS[i].key === kind) return CONSENT_KINDS[i].label;
+    return str(kind);
+  }
+
+  function decisionBadge(decision) {
+    if (decision === 'permit') return el('span', { className: 'hb-badge hb-badge-ok', text: 'Permitted' });
+    if (decision === 'deny') return el('span', { className: 'hb-badge hb-badge-error', text: 'Denied' });
+    return el('span', { className: 'hb-badge', text: str(decision) || 'Unknown' });
+  }
+
+  function consentDefault(kind) {
+    var c = system && isObject(system.consent) && isObject(system.consent.defaults) ? system.consent.defaults : {};
+    return str(c[kind] || c[kind.charAt(0).toUpperCase() + kind.slice(1)]);
+  }
+
+  function validityText(from, until) {
+    from = str(from);
+    until = str(until);
+    if (from && until) return 'Valid ' + from + ' to ' + until;
+    if (until) return 'Valid until ' + until;
+    if (from) return 'Valid from ' + from + ', no end date';
+    return 'No end date';
+  }
+
+  function attachmentUrl(record) {
+    return apiPath('/consents/' + encodeURIComponent(str(record.id)) + '/attachment');
+  }
+
+  function editableConsent() {
+    return !!(entry && !entry.merged_into) || (!entry && !!entryId);
+  }
+
+  async function loadConsents() {
+    var mine = ++consentSeq;
+    showBox('consent-error', '');
+    byId('consent-status').textContent = consents ? '' : 'Loading\u2026';
+    try {
+      var answer = await HB.api(apiPath('/consents'));
+      if (mine !== consentSeq) return;
+      consents = isObject(answer) ? answer : {};
+      renderConsents();
+      byId('consent-status').textContent = '';
+    } catch (e) {
+      if (mine !== consentSeq) return;
+      byId('consent-status').textContent = '';
+      showBox('consent-error', e.status === 404 && !entry ? 'There is no registry entry ' + entryId + '.'
+        : 'Could not load the consent decisions: ' + HB.describeError(e));
+    }
+  }
+
+  function renderConsents() {
+    if (!consents) return;
+    var current = isObject(consents.current) ? consents.current : {};
+    var history = Array.isArray(consents.history) ? consents.history.filter(isObject) : [];
+    var byRecord = {};
+    history.forEach(function (r) { byRecord[str(r.id)] = r; });
+    var editable = editableConsent();
+
+    var list = HB.clear(byId('consent-current'));
+    CONSENT_KINDS.forEach(function (kind) {
+      var c = isObject(current[kind.key]) ? current[kind.key] : {};
+      var decision = str(c.decision);
+      var record = c.record_id !== undefined && c.record_id !== null ? byRecord[str(c.record_id)] : null;
+      var source;
+      if (c.source === 'record') {
+        var how = record ? (CONSENT_METHODS[str(record.method)] || str(record.method)) : '';
+        source = 'Recorded' + (how ? ' (' + how.toLowerCase() + ')' : '') +
+          (record && record.recorded_at ? ' on ' + HB.formatDateTime(record.recorded_at) : '') +
+          (record && record.recorded_by ? ' by ' + str(record.recorded_by) : '');
+      } else if (c.source === 'default') {
+        var policy = consentDefault(kind.key);
+        source = 'No decision recorded: site default' + (policy === 'opt-in' ? ' (opt-in: only with the patient\u2019s agreement)'
+          : policy === 'opt-out' ? ' (opt-out: unless the patient refuses)' : (policy ? ' (' + policy + ')' : ''));
+      } else {
+        source = str(c.source);
+      }
+      var validity = c.source === 'record' ? validityText(record ? record.valid_from : '', c.valid_until) : '';
+      var revoke = null;
+      if (editable && decision === 'permit') {
+        revoke = el('button', {
+          className: 'hb-button hb-button-small hb-no-print', text: 'Revoke\u2026',
+          attrs: { type: 'button', title: 'Record that the patient refuses: ' + kind.label.toLowerCase() }
+        });
+        revoke.addEventListener('click', function () { revokeConsent(kind, revoke); });
+      }
+      list.appendChild(el('li', { className: 'hb-consent-item hb-consent-' + (decision === 'permit' ? 'permit' : (decision === 'deny' ? 'deny' : 'unknown')) }, [
+        el('div', { className: 'hb-consent-head' }, [
+          el('span', { className: 'hb-consent-kind', text: kind.label }),
+          decision ? decisionBadge(decision) : el('span', { className: 'hb-badge', text: 'Unknown' })
+        ]),
+        el('p', { className: 'hb-consent-help', text: kind.help }),
+        el('p', { className: 'hb-subtext', text: source }),
+        validity ? el('p', { className: 'hb-subtext', text: validity }) : null,
+        revoke ? el('div', { className: 'hb-consent-actions' }, [revoke]) : null
+      ]));
+    });
+
+    var body = HB.clear(byId('consent-history-body'));
+    var inForce = {};
+    CONSENT_KINDS.forEach(function (kind) {
+      var c = current[kind.key];
+      if (isObject(c) && c.source === 'record' && c.record_id !== undefined && c.record_id !== null) inForce[str(c.record_id)] = true;
+    });
+    history.forEach(function (r) {
+      var recorded = [
+        r.recorded_at ? el('time', { className: 'hb-nowrap', text: HB.formatDateTime(r.recorded_at), attrs: { datetime: str(r.recorded_at) } }) : null,
+        r.recorded_by ? el('span', { className: 'hb-subtext', text: 'by ' + str(r.recorded_by) }) : null
+      ];
+      var scan = r.has_attachment && r.id !== undefined && r.id !== null
+        ? el('a', { text: 'Open scan', attrs: { href: attachmentUrl(r), target: '_blank', rel: 'noopener' } })
+        : '';
+      body.appendChild(el('tr', {}, [
+        cell('Recorded', recorded.filter(Boolean)),
+        cell('Kind', [el('span', { text: kindLabel(str(r.kind)) }),
+          inForce[str(r.id)] ? el('span', { className: 'hb-chip hb-chip-local hb-consent-inforce', text: 'in force' }) : null]),
+        cell('Decision', decisionBadge(str(r.decision))),
+        cell('How', CONSENT_METHODS[str(r.method)] || str(r.method), 'hb-nowrap'),
+        cell('Valid', validityText(r.valid_from, r.valid_until)),
+        cell('Note', str(r.note)),
+        cell('Scan', scan, 'hb-nowrap')
+      ]));
+    });
+    byId('consent-history-wrap').hidden = history.length === 0;
+    byId('consent-history-empty').hidden = history.length !== 0;
+    byId('consent-form').hidden = !editable;
+  }
+
+  async function revokeConsent(kind, button) {
+    var method = el('select', { id: 'revoke-method' });
+    ['verbal', 'signed-form', 'electronic', 'attestation'].forEach(function (m) {
+      method.appendChild(el('option', { text: CONSENT_METHODS[m], attrs: { value: m } }));
+    });
+    var note = el('input', { id: 'revoke-note', attrs: { type: 'text', maxlength: '1000', autocomplete: 'off' } });
+    var name = entry ? patientName(entry) : '';
+    var confirmed = await HB.confirmDialog({
+      title: 'Revoke consent: ' + kind.label.toLowerCase() + '?',
+      body: [
+        el('p', {}, ['Record that ', el('strong', { text: name || entryId }), ' refuses: ', el('em', { text: kind.help })]),
+        el('p', { className: 'hb-muted', text: 'The earlier decision stays in the history.' }),
+        el('div', { className: 'hb-field' }, [el('label', { text: 'How the patient told you', attrs: { for: 'revoke-method' } }), method]),
+        el('div', { className: 'hb-field' }, [el('label', { attrs: { for: 'revoke-note' } }, ['Note ', el('span', { className: 'hb-optional', text: '(optional)' })]), note])
+      ],
+      confirmLabel: 'Revoke',
+      danger: true
+    });
+    if (!confirmed) return;
+    button.disabled = true;
+    byId('consent-status').textContent = 'Recording\u2026';
+    var body = { kind: kind.key, decision: 'deny', method: method.value };
+    if (note.value.trim()) body.note = note.value.trim();
+    try {
+      await HB.api(apiPath('/consents'), { method: 'POST', body: body });
+      await loadConsents();
+      byId('consent-status').textContent = kind.label + ': revoked.';
+    } catch (e) {
+      byId('consent-status').textContent = '';
+      showBox('consent-error', 'Not revoked: ' + HB.describeError(e));
+      button.disabled = false;
+    }
+  }
+
+  function readFileBase64(file) {
+    return new Promise(function (resolve, reject) {
+      var reader = new FileReader();
+      reader.onload = function () {
+        var text = String(reader.result || '');
+        var comma = text.indexOf(',');
+        resolve(comma === -1 ? '' : text.slice(comma + 1));
+      };
+      reader.onerror = function () { reject(reader.error || new Error('The file could not be read.')); };
+      reader.readAsDataURL(file);
+    });
+  }
+
+  function attachmentType(file) {
+    var type = str(file.type).toLowerCase();
+    if (type === 'image/jpg' || type === 'image/pjpeg') type = 'image/jpeg';
+    if (type === 'application/pdf' || type === 'image/png' || type === 'image/jpeg') return type;
+    if (!type) {
+      var ext = /\.([a-z0-9]+)$/i.exec(str(file.name));
+      if (ext && ATTACHMENT_TYPES[ext[1].toLowerCase()]) return ATTACHMENT_TYPES[ext[1].toLowerCase()];
+    }
+    return '';
+  }
+
+  function setupConsentForm() {
+    var form = byId('consent-form');
+    var fields = ['c-kind', 'c-decision', 'c-method', 'c-from', 'c-until', 'c-file'];
+    form.addEventListener('reset', function () {
+      fields.forEach(function (f) { byId(f).removeAttribute('aria-invalid'); });
+      setMessage('c-message', '');
+    });
+    byId('c-file').addEventListener('change', function () {
+      var file = byId('c-file').files && byId('c-file').files[0];
+      byId('c-file').removeAttribute('aria-invalid');
+      if (!file) { setMessage('c-message', ''); return; }
+      if (file.size > MAX_ATTACHMENT) {
+        byId('c-file').setAttribute('aria-invalid', 'true');
+        setMessage('c-message', 'The scan is ' + (file.size / 1048576).toFixed(1) + ' MB; at most 5 MB is accepted.', 'error');
+      } else if (!attachmentType(file)) {
+        byId('c-file').setAttribute('aria-invalid', 'true');
+        setMessage('c-message', 'The scan must be a PDF, PNG or JPEG file.', 'error');
+      } else {
+        setMessage('c-message', '');
+      }
+    });
+    form.addEventListener('submit', async function (event) {
+      event.preventDefault();
+      fields.forEach(function (f) { byId(f).removeAttribute('aria-invalid'); });
+      function fail(field, text) {
+        byId(field).setAttribute('aria-invalid', 'true');
+        byId(field).focus();
+        setMessage('c-message', text, 'error');
+      }
+      var body = {
+        kind: byId('c-kind').value,
+        decision: byId('c-decision').value,
+        method: byId('c-method').value,
+        valid_from: byId('c-from').value,
+        valid_until: byId('c-until').value,
+        note: byId('c-note').value.trim()
+      };
+      if (!body.kind) return fail('c-kind', 'Choose what the consent is for.');
+      if (!body.decision) return fail('c-decision', 'Choose the patient\u2019s decision.');
+      if (!body.method) return fail('c-method', 'Choose how the decision was given.');
+      if (body.valid_from && body.valid_until && body.valid_until < body.valid_from) {
+        return fail('c-until', '\u201cValid until\u201d is before \u201cValid from\u201d.');
+      }
+      var file = byId('c-file').files && byId('c-file').files[0];
+      if (file) {
+        if (file.size > MAX_ATTACHMENT) return fail('c-file', 'The scan is larger than 5 MB. Scan it at a lower resolution or as a PDF.');
+        body.attachment_type = attachmentType(file);
+        if (!body.attachment_type) return fail('c-file', 'The scan must be a PDF, PNG or JPEG file.');
+      }
+      ['valid_from', 'valid_until', 'note'].forEach(function (k) { if (!body[k]) delete body[k]; });
+      var submit = byId('c-submit');
+      submit.disabled = true;
+      try {
+        if (file) {
+          setMessage('c-message', 'Reading the scan\u2026');
+          body.attachment = await readFileBase64(file);
+        }
+        setMessage('c-message', 'Recording\u2026');
+        await HB.api(apiPath('/consents'), { method: 'POST', body: body, timeoutMs: 120000 });
+        form.reset();
+        await loadConsents();
+        setMessage('c-message', kindLabel(body.kind) + ': ' + (body.decision === 'permit' ? 'permitted' : 'denied') + ', recorded.', 'ok');
+      } catch (e) {
+        var text = e.status === 413 ? 'Not recorded: the server refused the scan as too large' +
+          (e.detail ? ' (' + e.detail + ')' : '') + '. Scan it at a lower resolution, or record the decision without the scan.'
+          : 'Not recorded: ' + HB.describeError(e);
+        if (e.status === 400 && e.detail) {
+          var named = { kind: 'c-kind', decision: 'c-decision', method: 'c-method', valid_from: 'c-from', valid_until: 'c-until', attachment: 'c-file' };
+          Object.keys(named).forEach(function (k) { if (e.detail.indexOf(k) !== -1) byId(named[k]).setAttribute('aria-invalid', 'true'); });
+        }
+        setMessage('c-message', text, 'error');
+      }
+      submit.disabled = false;
+    });
+  }
+
+  function showAccessReportLink() {
+    var link = byId('d-access-report');
+    var role = system && system.user ? str(system.user.role) : '';
+    link.hidden = !entryId || REPORT_ROLES.indexOf(role) === -1;
+  }
+
+  // Studies whose patient refused (or never gave) federation consent.
+  function restrictedBadge(study) {
+    if (!isObject(study.restricted) || study.restricted.federation !== true) return null;
+    return el('span', {
+      className: 'hb-badge hb-badge-warn hb-badge-small hb-restricted',
+      text: 'restricted',
+      attrs: { title: 'Not shown to other hospitals: no federation consent' }
+    });
+  }
+
   function initDetail(id) {
     entryId = id;
     byId('detail-view').hidden = false;
     byId('d-id').textContent = id;
     byId('d-federation').setAttribute('href', '/bridge/app/federation.html?patient_id=' + encodeURIComponent(id));
+    byId('d-access-report').setAttribute('href', '/bridge/app/access-report.html?id=' + encodeURIComponent(id));
     setupDemographicsForm();
     setupIdentifierForm();
     setupMergeForm();
+    setupConsentForm();
+    loadConsents();
     Promise.all([loadSites(), loadDetail()]).then(function (results) {
       if (results[1]) renderDetail(results[1]);   // again, with the site names
     });
@@ -759,7 +1060,11 @@
   var id = (params.get('id') || '').trim();
   HB.initLayout({ page: 'patients', title: id ? 'Patient ' + id : 'Patients' }).then(function (s) {
     system = s;
-    if (id) fillSiteChoice();
+    if (id) {
+      fillSiteChoice();
+      showAccessReportLink();
+      renderConsents();   // again, with the site's consent defaults
+    }
   }, function (e) {
     showBox(id ? 'detail-error' : 'list-error', 'Could not load the session: ' + HB.describeError(e));
   });

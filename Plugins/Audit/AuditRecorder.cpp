@@ -1,0 +1,175 @@
+#include "Audit/AuditRecorder.h"
+
+#include <chrono>
+
+#include "Common/Log.h"
+#include "Common/Time.h"
+
+namespace HospitalBridge {
+namespace {
+const size_t kBatch = 500;
+const int64_t kPruneEveryMs = 3600 * 1000;
+
+}  // namespace
+
+AuditRecorder::AuditRecorder(AuditStore& store, StudyIndexStore& studies, PatientStore* patients,
+                             IOrthancRest& orthanc, const Configuration& config)
+    : store_(store),
+      studies_(studies),
+      patients_(patients),
+      orthanc_(orthanc),
+      localSiteId_(config.siteId),
+      retentionDays_(config.audit.retentionDays) {}
+
+AuditRecorder::~AuditRecorder() { Stop(); }
+
+void AuditRecorder::Record(AuditEvent event) {
+  if (event.timeMs == 0) event.timeMs = Time::WallClockMilliseconds();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(event));
+  }
+  wakeUp_.notify_one();
+}
+
+void AuditRecorder::Start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread(&AuditRecorder::Run, this);
+}
+
+void AuditRecorder::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wakeUp_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  Flush();
+}
+
+size_t AuditRecorder::QueueDepth() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size() + (writing_ ? 1 : 0);
+}
+
+void AuditRecorder::Resolve(AuditEvent& event) {
+  try {
+    if (event.studyUid.empty() && !event.orthancResource.empty()) {
+      // "/studies/<id>", "/series/<id>", "/instances/<id>", "/patients/<id>"
+      const std::string& path = event.orthancResource;
+      size_t second = path.find('/', 1);
+      const std::string level = path.substr(1, second == std::string::npos ? std::string::npos : second - 1);
+      const std::string id = second == std::string::npos ? "" : path.substr(second + 1);
+      std::string studyId;
+      if (level == "studies") {
+        studyId = id;
+      } else if (level == "series" || level == "instances") {
+        Json::Value study;
+        if (orthanc_.GetJson("/" + level + "/" + id + "/study", study))
+          studyId = study.get("ID", "").asString();
+      } else if (level == "patients" && event.dicomPatientId.empty()) {
+        Json::Value patient;
+        if (orthanc_.GetJson("/patients/" + id, patient)) {
+          event.dicomPatientId = patient["MainDicomTags"].get("PatientID", "").asString();
+        }
+      }
+      if (!studyId.empty()) {
+        std::optional<StudyRecord> study = studies_.FindByOrthancId(studyId);
+        if (study) {
+          event.studyUid = study->studyUid;
+          if (event.dicomPatientId.empty()) event.dicomPatientId = study->patientId;
+        }
+      }
+    }
+    if (event.dicomPatientId.empty() && !event.studyUid.empty()) {
+      std::optional<StudyRecord> study = studies_.FindByUid(event.studyUid);
+      if (study) event.dicomPatientId = study->patientId;
+    }
+    if (event.patientId.empty() && !event.dicomPatientId.empty() && patients_ != nullptr) {
+      std::optional<Patient> patient = patients_->FindByIdentifier(localSiteId_, event.dicomPatientId);
+      if (patient) event.patientId = patient->mergedInto.empty() ? patient->id : patient->mergedInto;
+    }
+  } catch (const std::exception& e) {
+    // The resource may be gone (deleted): the event keeps its path in detail.
+    event.detail["resolution"] = e.what();
+  }
+  if (!event.orthancResource.empty() && !event.detail.isMember("resource")) {
+    event.detail["resource"] = event.orthancResource;
+  }
+}
+
+void AuditRecorder::WriteBatch(std::deque<AuditEvent>& batch) {
+  // The batch is emptied only once the events are written: on failure the
+  // caller puts them back in the queue and nothing is lost.
+  for (AuditEvent& event : batch) Resolve(event);
+  std::vector<AuditEvent> events(batch.begin(), batch.end());
+  std::lock_guard<std::mutex> write(writeMutex_);
+  store_.Append(events);
+  batch.clear();
+}
+
+void AuditRecorder::Flush() {
+  while (true) {
+    std::deque<AuditEvent> batch;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (queue_.empty()) return;
+      batch.swap(queue_);
+    }
+    try {
+      WriteBatch(batch);
+    } catch (const std::exception& e) {
+      Log::Error(std::string("audit: events could not be written: ") + e.what());
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
+      return;
+    }
+  }
+}
+
+void AuditRecorder::PruneIfDue() {
+  if (retentionDays_ <= 0) return;
+  int64_t now = Time::NowMilliseconds();
+  if (lastPruneMs_ != 0 && now - lastPruneMs_ < kPruneEveryMs) return;
+  lastPruneMs_ = now;
+  int64_t removed =
+      store_.PruneBefore(Time::WallClockMilliseconds() - static_cast<int64_t>(retentionDays_) * 86400 * 1000);
+  if (removed > 0) {
+    Log::Info("audit: pruned " + std::to_string(removed) + " events older than " +
+              std::to_string(retentionDays_) + " days (checkpoint kept)");
+  }
+}
+
+void AuditRecorder::Run() {
+  while (true) {
+    std::deque<AuditEvent> batch;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wakeUp_.wait_for(lock, std::chrono::seconds(60), [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      while (!queue_.empty() && batch.size() < kBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      writing_ = !batch.empty();
+    }
+    try {
+      if (!batch.empty()) WriteBatch(batch);
+      PruneIfDue();
+    } catch (const std::exception& e) {
+      // The database is busy or full: put the events back and try again.
+      Log::Error(std::string("audit: will retry writing events: ") + e.what());
+      std::unique_lock<std::mutex> lock(mutex_);
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
+      writing_ = false;
+      wakeUp_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_; });
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    writing_ = false;
+  }
+}
+
+}  // namespace HospitalBridge

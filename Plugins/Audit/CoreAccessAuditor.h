@@ -1,0 +1,37 @@
+#pragma once
+// Audits what staff do with studies through Orthanc's own routes, as the
+// security gate sees each request: viewing, downloading, modifying, deleting
+// and sending studies elsewhere, allowed or refused. Listings and Orthanc
+// Explorer's many sub-requests are not events; repeated views of one study by
+// one user within a minute count once.
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "Audit/AuditSink.h"
+#include "Common/Http.h"
+#include "Index/StudyIndexStore.h"
+#include "Security/Roles.h"
+
+namespace HospitalBridge {
+
+class CoreAccessAuditor {
+ public:
+  CoreAccessAuditor(IAuditSink& audit, StudyIndexStore& studies) : audit_(audit), studies_(studies) {}
+
+  void Observe(const HttpRequest& request, const Identity& identity, bool allowed);
+
+  // The audit action for a request to Orthanc's routes, or "" when it is
+  // not one. Sets `resource` to "/<level>/<id>" when the request names one.
+  static std::string Classify(const std::string& method, const std::string& path, std::string& resource);
+
+ private:
+  bool SeenRecently(const std::string& key, int64_t nowMs);
+
+  IAuditSink& audit_;
+  StudyIndexStore& studies_;
+  std::mutex mutex_;
+  std::map<std::string, int64_t> recentViews_;
+};
+
+}  // namespace HospitalBridge

@@ -1,0 +1,58 @@
+#include "Audit/StoredReporter.h"
+
+#include <map>
+
+namespace HospitalBridge {
+
+void StoredReporter::Report(const StudyRecord& study) {
+  struct Sender {
+    const StudySource* source;
+    int64_t instances = 0;
+  };
+  std::map<std::string, Sender> senders;
+  for (const StudySource& source : study.sources) {
+    const std::string key = source.origin + "|" + source.aet + "|" + source.ip + "|" + source.user;
+    Sender& sender = senders[key];
+    sender.source = &source;
+    sender.instances += source.instances;
+  }
+  auto lock = database_.Lock();
+  for (const auto& [key, sender] : senders) {
+    int64_t reported = 0;
+    {
+      Statement select(database_,
+                       "SELECT instances FROM audit_stored_reported WHERE study_uid = ? AND source_key = ?");
+      select.Bind(1, study.studyUid).Bind(2, key);
+      if (select.Step()) reported = select.ColumnInt(0);
+    }
+    if (sender.instances <= reported) continue;
+    Statement upsert(
+        database_,
+        "INSERT INTO audit_stored_reported (study_uid, source_key, instances) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (study_uid, source_key) DO UPDATE SET instances = ?3");
+    upsert.Bind(1, study.studyUid).Bind(2, key).Bind(3, sender.instances).Run();
+
+    const StudySource& source = *sender.source;
+    AuditEvent event;
+    if (source.origin == "DicomProtocol") {
+      event.actorName = source.aet;
+      event.actorKind = "dicom";
+    } else {
+      event.actorName = !source.user.empty() ? source.user : (!source.ip.empty() ? source.ip : source.origin);
+      event.actorKind = source.user.empty() ? "system" : "user";
+    }
+    event.sourceIp = source.ip;
+    event.action = "dicom.stored";
+    event.studyUid = study.studyUid;
+    event.dicomPatientId = study.patientId;
+    event.detail["origin"] = source.origin;
+    event.detail["aet"] = source.aet;
+    event.detail["ip"] = source.ip;
+    event.detail["user"] = source.user;
+    event.detail["instances"] = static_cast<Json::Int64>(sender.instances - reported);
+    event.detail["instances_in_study"] = static_cast<Json::Int64>(study.instanceCount);
+    audit_.Record(event);
+  }
+}
+
+}  // namespace HospitalBridge

@@ -1,0 +1,61 @@
+#pragma once
+// Sends every audit event to an audit repository (IHE ATNA) as an RFC 5424
+// syslog message carrying the DICOM PS3.15 audit message, over UDP (one
+// datagram each) or TCP (octet-counted frames, RFC 6587). The audit table is
+// the spool: a cursor in the database says how far sending got, so events
+// recorded while the repository is down go out when it is back, even after a
+// restart.
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "Audit/AuditExport.h"
+#include "Audit/AuditStore.h"
+#include "Common/Configuration.h"
+#include "Common/Database.h"
+
+namespace HospitalBridge {
+
+class SyslogForwarder {
+ public:
+  SyslogForwarder(Database& database, AuditStore& store, const AuditSettings& settings, AuditSource source);
+  ~SyslogForwarder();
+
+  void Start();
+  void Stop();
+  void Wake();  // new events were written
+
+  struct Status {
+    int64_t backlog = 0;
+    int64_t sent = 0;
+    std::string lastError;
+  };
+  Status GetStatus();
+
+  // The RFC 5424 message for one event. Public for tests.
+  std::string Format(const AuditEvent& event) const;
+
+ private:
+  void Run();
+  bool SendBatch(std::string& error);
+  bool Connect(std::string& error);
+  bool SendMessage(const std::string& message, std::string& error);
+  void Disconnect();
+
+  Database& database_;
+  AuditStore& store_;
+  const AuditSettings settings_;
+  const AuditSource source_;
+  std::string hostname_;
+  int socket_ = -1;
+  std::mutex mutex_;
+  std::condition_variable wakeUp_;
+  bool stopping_ = false;
+  int64_t cursor_ = 0;
+  int64_t sent_ = 0;
+  std::string lastError_;
+  std::thread thread_;
+};
+
+}  // namespace HospitalBridge
