@@ -1,0 +1,320 @@
+// The audit trail without a server: chaining, tamper detection, pruning,
+// the exports' required fields, syslog framing, and the classification of
+// Orthanc's routes.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "Audit/AuditExport.h"
+#include "Audit/AuditRecorder.h"
+#include "Audit/AuditRoutes.h"
+#include "Audit/AuditStore.h"
+#include "Audit/CoreAccessAuditor.h"
+#include "Audit/StoredReporter.h"
+#include "Audit/SyslogForwarder.h"
+#include "Common/Time.h"
+#include "TestSupport.h"
+
+using namespace HospitalBridge;
+
+namespace {
+AuditEvent Event(const std::string& action, const std::string& actor, int64_t timeMs,
+                 const std::string& patient = "PAT-1") {
+  AuditEvent event;
+  event.timeMs = timeMs;
+  event.actorName = actor;
+  event.actorRole = "reception";
+  event.actorKind = "user";
+  event.sourceIp = "10.0.0.7";
+  event.action = action;
+  event.patientId = patient;
+  event.studyUid = "1.2.3";
+  event.detail["path"] = "/studies/x";
+  return event;
+}
+
+class Audit : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    database = MigratedMemoryDatabase();
+    store = std::make_unique<AuditStore>(*database);
+    std::vector<AuditEvent> events;
+    for (int i = 0; i < 10; i++)
+      events.push_back(Event(i % 2 ? "study.viewed" : "login", "desk", 1000000 + i * 1000));
+    store->Append(events);
+  }
+  std::unique_ptr<Database> database;
+  std::unique_ptr<AuditStore> store;
+};
+
+class CollectingSink : public IAuditSink {
+ public:
+  void Record(AuditEvent event) override { events.push_back(std::move(event)); }
+  std::vector<AuditEvent> events;
+};
+}  // namespace
+
+TEST_F(Audit, EventsAreChainedAndVerify) {
+  ChainVerdict verdict = store->Verify();
+  EXPECT_TRUE(verdict.ok) << verdict.reason;
+  EXPECT_EQ(10, verdict.checked);
+  AuditPage page = store->Query(AuditFilter());
+  ASSERT_EQ(10u, page.events.size());
+  EXPECT_EQ(10, page.events[0].id) << "newest first";
+  EXPECT_EQ(page.events[1].hash, page.events[0].prevHash);
+  EXPECT_EQ(64u, page.events[0].hash.size());
+}
+
+TEST_F(Audit, AnEditedRowIsNamed) {
+  database->Execute("UPDATE audit_events SET outcome = 'denied' WHERE id = 4");
+  ChainVerdict verdict = store->Verify();
+  EXPECT_FALSE(verdict.ok);
+  EXPECT_EQ(4, verdict.brokenId);
+  EXPECT_NE(std::string::npos, verdict.reason.find("changed"));
+}
+
+TEST_F(Audit, ARemovedRowIsNamed) {
+  database->Execute("DELETE FROM audit_events WHERE id = 6");
+  ChainVerdict verdict = store->Verify();
+  EXPECT_FALSE(verdict.ok);
+  EXPECT_EQ(6, verdict.brokenId);
+  EXPECT_NE(std::string::npos, verdict.reason.find("missing"));
+}
+
+TEST_F(Audit, ARewrittenRowWithARecomputedHashBreaksTheNextLink) {
+  AuditEvent forged = store->Query(AuditFilter()).events[6];  // id 4
+  forged.actorName = "nobody";
+  forged.hash = AuditEvent::ChainHash(forged.prevHash, forged.Canonical());
+  Statement rewrite(*database, "UPDATE audit_events SET actor_name = ?, hash = ? WHERE id = ?");
+  rewrite.Bind(1, forged.actorName).Bind(2, forged.hash).Bind(3, forged.id).Run();
+  ChainVerdict verdict = store->Verify();
+  EXPECT_FALSE(verdict.ok);
+  EXPECT_EQ(5, verdict.brokenId);
+}
+
+TEST_F(Audit, PruningKeepsTheChainVerifiable) {
+  EXPECT_EQ(5, store->PruneBefore(1005000));
+  ChainVerdict verdict = store->Verify();
+  EXPECT_TRUE(verdict.ok) << verdict.reason;
+  EXPECT_EQ(5, verdict.checkpointId);
+  EXPECT_EQ(5, verdict.checked);
+  std::vector<AuditEvent> more = {Event("logout", "desk", 2000000)};
+  store->Append(more);
+  EXPECT_EQ(11, more[0].id);
+  EXPECT_TRUE(store->Verify().ok);
+}
+
+TEST_F(Audit, QueriesFilter) {
+  std::vector<AuditEvent> other = {Event("study.deleted", "admin", 3000000, "PAT-2")};
+  store->Append(other);
+  AuditFilter byPatient;
+  byPatient.patientId = "PAT-2";
+  EXPECT_EQ(1, store->Query(byPatient).total);
+  AuditFilter byAction;
+  byAction.action = "login";
+  EXPECT_EQ(5, store->Query(byAction).total);
+  AuditFilter byTime;
+  byTime.fromMs = 1002000;
+  byTime.toMs = 1004000;
+  EXPECT_EQ(2, store->Query(byTime).total);
+  AuditFilter byActor;
+  byActor.actor = "admin";
+  EXPECT_EQ("study.deleted", store->Query(byActor).events.at(0).action);
+}
+
+TEST(AuditTimes, ParseDatesAndDatetimes) {
+  int64_t ms = 0;
+  ASSERT_TRUE(ParseAuditTime("2026-11-22", false, ms));
+  EXPECT_EQ("2026-11-22T00:00:00.000Z", Time::FormatIsoUtcMilliseconds(ms));
+  ASSERT_TRUE(ParseAuditTime("2026-11-22", true, ms));
+  EXPECT_EQ("2026-11-23T00:00:00.000Z", Time::FormatIsoUtcMilliseconds(ms))
+      << "a date as upper bound ends the day";
+  ASSERT_TRUE(ParseAuditTime("2026-11-22T12:13:14.5Z", false, ms));
+  EXPECT_EQ("2026-11-22T12:13:14.500Z", Time::FormatIsoUtcMilliseconds(ms));
+  for (const char* bad :
+       {"2026-13-01", "yesterday", "2026-11-22T25:00:00Z", "2026-11-22T10:00:00+02:00", ""}) {
+    EXPECT_FALSE(ParseAuditTime(bad, false, ms)) << bad;
+  }
+}
+
+TEST(AuditExports, FhirAuditEventsCarryEveryRequiredField) {
+  AuditEvent event = Event("study.downloaded", "desk", 1763800000123);
+  event.id = 42;
+  Json::Value fhir = ToFhirAuditEvent(event, AuditSource{"HOS-001", "General Hospital"});
+  EXPECT_EQ("AuditEvent", fhir["resourceType"].asString());
+  EXPECT_TRUE(fhir["type"]["system"].isString() && fhir["type"]["code"].isString());
+  EXPECT_EQ("110106", fhir["type"]["code"].asString());
+  EXPECT_EQ("2025-11-22T08:26:40.123Z", fhir["recorded"].asString());
+  ASSERT_EQ(1u, fhir["agent"].size());
+  EXPECT_TRUE(fhir["agent"][0]["requestor"].isBool());
+  EXPECT_EQ("desk", fhir["agent"][0]["who"]["display"].asString());
+  EXPECT_TRUE(fhir["source"]["observer"].isObject());
+  EXPECT_EQ("urn:oid:1.2.3", fhir["entity"][0]["what"]["identifier"]["value"].asString());
+  EXPECT_EQ("Patient/PAT-1", fhir["entity"][1]["what"]["reference"].asString());
+}
+
+TEST(AuditExports, DicomAuditMessagesAreEscapedXml) {
+  AuditEvent event = Event("study.deleted", "<evil \"user\">", 1000);
+  event.outcome = "denied";
+  std::string xml = ToDicomAuditMessage(event, AuditSource{"HOS-001", "General Hospital"});
+  EXPECT_NE(std::string::npos, xml.find("EventActionCode=\"D\""));
+  EXPECT_NE(std::string::npos, xml.find("EventOutcomeIndicator=\"4\""));
+  EXPECT_NE(std::string::npos, xml.find("UserID=\"&lt;evil &quot;user&quot;&gt;\""));
+  EXPECT_EQ(std::string::npos, xml.find("<evil"));
+  EXPECT_NE(std::string::npos, xml.find("<AuditSourceIdentification AuditSourceID=\"HOS-001\">"));
+}
+
+TEST(AuditSyslog, MessagesAreRfc5424AndSpoolWhileTheRepositoryIsDown) {
+  auto database = MigratedMemoryDatabase();
+  AuditStore store(*database);
+  // A TCP port with nobody listening yet.
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(0, bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)));
+  socklen_t length = sizeof(address);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+  AuditSettings settings;
+  settings.syslogEnabled = true;
+  settings.syslogTcp = true;
+  settings.syslogPort = ntohs(address.sin_port);
+  settings.syslogRetryMs = 100;
+  SyslogForwarder forwarder(*database, store, settings, AuditSource{"HOS-001", "General Hospital"});
+  std::vector<AuditEvent> events = {Event("login", "desk", 1000), Event("logout", "desk", 2000)};
+  store.Append(events);
+  std::string message = forwarder.Format(events[0]);
+  EXPECT_EQ(0u, message.find("<85>1 1970-01-01T00:00:01.000Z ")) << message;
+  EXPECT_NE(std::string::npos, message.find(" HospitalBridge "));
+  EXPECT_NE(std::string::npos, message.find("<AuditMessage>"));
+
+  forwarder.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(2, forwarder.GetStatus().backlog) << "nobody listens: the events wait";
+  EXPECT_NE("", forwarder.GetStatus().lastError);
+
+  ASSERT_EQ(0, listen(listener, 4));
+  int connection = -1;
+  for (int i = 0; i < 50 && connection < 0; i++) {
+    timeval timeout{0, 100000};
+    fd_set ready;
+    FD_ZERO(&ready);
+    FD_SET(listener, &ready);
+    if (select(listener + 1, &ready, nullptr, nullptr, &timeout) > 0)
+      connection = accept(listener, nullptr, nullptr);
+  }
+  ASSERT_GE(connection, 0);
+  std::string received;
+  for (int i = 0; i < 50 && received.find("Logout") == std::string::npos; i++) {
+    char buffer[8192];
+    timeval timeout{0, 100000};
+    setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    ssize_t got = recv(connection, buffer, sizeof(buffer), 0);
+    if (got > 0) received.append(buffer, static_cast<size_t>(got));
+  }
+  forwarder.Stop();
+  close(connection);
+  close(listener);
+  // Octet counting: "<length> <message>" for each.
+  size_t space = received.find(' ');
+  ASSERT_NE(std::string::npos, space);
+  size_t first = std::stoul(received.substr(0, space));
+  EXPECT_EQ(message, received.substr(space + 1, first));
+  EXPECT_NE(std::string::npos, received.find("Logout"));
+  EXPECT_EQ(0, forwarder.GetStatus().backlog);
+}
+
+TEST(CoreAccess, OrthancRoutesAreClassified) {
+  std::string resource;
+  EXPECT_EQ("study.viewed", CoreAccessAuditor::Classify("GET", "/studies/abc", resource));
+  EXPECT_EQ("/studies/abc", resource);
+  EXPECT_EQ("study.viewed", CoreAccessAuditor::Classify("GET", "/instances/i1/preview", resource));
+  EXPECT_EQ("/instances/i1", resource);
+  EXPECT_EQ("study.downloaded", CoreAccessAuditor::Classify("GET", "/studies/abc/archive", resource));
+  EXPECT_EQ("study.downloaded", CoreAccessAuditor::Classify("GET", "/instances/i1/file", resource));
+  EXPECT_EQ("study.modified", CoreAccessAuditor::Classify("POST", "/studies/abc/modify", resource));
+  EXPECT_EQ("study.deleted", CoreAccessAuditor::Classify("DELETE", "/series/s1", resource));
+  EXPECT_EQ("study.exported", CoreAccessAuditor::Classify("POST", "/modalities/PACS/store", resource));
+  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/studies", resource)) << "lists are not events";
+  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/studies/abc/series", resource));
+  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/system", resource));
+}
+
+TEST(CoreAccess, RepeatedViewsCountOnceButRefusalsAlways) {
+  auto database = MigratedMemoryDatabase();
+  StudyIndexStore studies(*database);
+  CollectingSink sink;
+  CoreAccessAuditor auditor(sink, studies);
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/studies/abc";
+  Identity desk{true, 2, "desk", Role::kReception, false};
+  auditor.Observe(request, desk, true);
+  auditor.Observe(request, desk, true);
+  EXPECT_EQ(1u, sink.events.size());
+  request.method = "DELETE";
+  auditor.Observe(request, desk, false);
+  auditor.Observe(request, desk, false);
+  ASSERT_EQ(3u, sink.events.size());
+  EXPECT_EQ("denied", sink.events[2].outcome);
+  EXPECT_EQ("study.deleted", sink.events[2].action);
+}
+
+TEST(StoredReports, OneEventPerStudyAndSenderThenOnlyWhatIsNew) {
+  auto database = MigratedMemoryDatabase();
+  CollectingSink sink;
+  StoredReporter reporter(*database, sink);
+  StudyRecord study;
+  study.studyUid = "1.2.3";
+  study.sources = {{"s1", "DicomProtocol", "CT1", "10.0.0.1", "", 0, 100},
+                   {"s2", "DicomProtocol", "CT1", "10.0.0.1", "", 0, 50},
+                   {"s3", "RestApi", "", "10.0.0.9", "tech", 0, 1}};
+  reporter.Report(study);
+  ASSERT_EQ(2u, sink.events.size());
+  EXPECT_EQ("CT1", sink.events[0].actorName);
+  EXPECT_EQ(150, sink.events[0].detail["instances"].asInt());
+  EXPECT_EQ("tech", sink.events[1].actorName);
+  reporter.Report(study);
+  EXPECT_EQ(2u, sink.events.size()) << "nothing new, nothing reported";
+  study.sources[1].instances = 60;
+  reporter.Report(study);
+  ASSERT_EQ(3u, sink.events.size());
+  EXPECT_EQ(10, sink.events[2].detail["instances"].asInt());
+}
+
+TEST(AuditRecorderResolution, EventsAreTiedToTheRegistryPatient) {
+  auto database = MigratedMemoryDatabase();
+  AuditStore store(*database);
+  StudyIndexStore studies(*database);
+  PatientStore patients(*database);
+  CannedOrthanc orthanc;
+  Json::Value orthancConfig;
+  orthancConfig["HospitalBridge"]["Site"]["Id"] = "HOS-001";
+  Configuration config = LoadConfiguration(orthancConfig);
+  Patient jane;
+  jane.lastName = "DOE";
+  jane.identifiers = {{"HOS-001", "P1", ""}};
+  std::string janeId = patients.Create(jane).id;
+  StudyRecord record;
+  record.orthancId = "study-o1";
+  record.studyUid = "1.2.3";
+  record.patientId = "P1";
+  studies.Upsert(record);
+  Json::Value parent;
+  parent["ID"] = "study-o1";
+  orthanc.Set("/instances/i1/study", parent);
+
+  AuditRecorder recorder(store, studies, &patients, orthanc, config);
+  AuditEvent viewed = Event("study.viewed", "desk", 0, "");
+  viewed.studyUid.clear();
+  viewed.orthancResource = "/instances/i1";
+  recorder.Record(viewed);
+  recorder.Flush();
+  AuditEvent stored = store.Query(AuditFilter()).events.at(0);
+  EXPECT_EQ("1.2.3", stored.studyUid);
+  EXPECT_EQ(janeId, stored.patientId);
+  EXPECT_EQ("/instances/i1", stored.detail["resource"].asString());
+  EXPECT_GT(stored.timeMs, 0);
+}
