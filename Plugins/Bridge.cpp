@@ -173,11 +173,12 @@ HttpResponse Bridge::HandleRequest(const HttpRequest& request) {
 }
 
 HttpResponse Bridge::Dispatch(const HttpRequest& request) {
-  if (request.body.size() > config_.security.maxRequestBodyBytes) {
-    throw HttpError(413, "The request body is too large",
-                    "at most " + std::to_string(config_.security.maxRequestBodyBytes / 1024) + " KB");
-  }
   Router::Match match = router_.Find(request.method, request.path);
+  const size_t maxBody = match.maxBodyBytes > 0 ? match.maxBodyBytes : config_.security.maxRequestBodyBytes;
+  if (request.body.size() > maxBody) {
+    throw HttpError(413, "The request body is too large",
+                    "at most " + std::to_string(maxBody / 1024) + " KB");
+  }
   if (match.kind == Router::Match::Kind::kNone) throw HttpError(404, "No such route", request.path);
   if (match.kind == Router::Match::Kind::kWrongMethod) {
     throw HttpError(405, "Method not allowed", request.method + " " + request.path);

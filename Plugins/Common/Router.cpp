@@ -14,12 +14,13 @@ std::vector<std::string> SplitPath(const std::string& path) {
   return segments;
 }
 
-void Router::Add(const std::string& method, const std::string& pattern, RoleSet roles, RouteHandler handler) {
-  routes_.push_back(Route{method, SplitPath(pattern), false, roles, std::move(handler)});
+void Router::Add(const std::string& method, const std::string& pattern, RoleSet roles, RouteHandler handler,
+                 size_t maxBodyBytes) {
+  routes_.push_back(Route{method, SplitPath(pattern), false, roles, std::move(handler), maxBodyBytes});
 }
 
 void Router::AddPublic(const std::string& method, const std::string& pattern, RouteHandler handler) {
-  routes_.push_back(Route{method, SplitPath(pattern), true, RoleSet(), std::move(handler)});
+  routes_.push_back(Route{method, SplitPath(pattern), true, RoleSet(), std::move(handler), 0});
 }
 
 bool Router::MatchSegments(const Route& route, const std::vector<std::string>& path,
@@ -58,6 +59,7 @@ Router::Match Router::Find(const std::string& method, const std::string& path) c
     match.isPublic = route.isPublic;
     match.roles = route.roles;
     match.handler = &route.handler;
+    match.maxBodyBytes = route.maxBodyBytes;
     match.params = params;
     return match;
   }

@@ -26,7 +26,10 @@ class Router {
  public:
   // Pattern segments: literal, "{name}" (one segment), or a final "{name*}"
   // (the rest of the path, possibly empty).
-  void Add(const std::string& method, const std::string& pattern, RoleSet roles, RouteHandler handler);
+  // `maxBodyBytes` overrides Security.MaxRequestBodyKilobytes for a route
+  // that takes files (0 = the configured limit).
+  void Add(const std::string& method, const std::string& pattern, RoleSet roles, RouteHandler handler,
+           size_t maxBodyBytes = 0);
   // Reachable without logging in (login, static pages).
   void AddPublic(const std::string& method, const std::string& pattern, RouteHandler handler);
 
@@ -35,6 +38,7 @@ class Router {
     bool isPublic = false;
     RoleSet roles;
     const RouteHandler* handler = nullptr;
+    size_t maxBodyBytes = 0;
     std::map<std::string, std::string> params;
   };
   Match Find(const std::string& method, const std::string& path) const;
@@ -46,6 +50,7 @@ class Router {
     bool isPublic;
     RoleSet roles;
     RouteHandler handler;
+    size_t maxBodyBytes = 0;
   };
   static bool MatchSegments(const Route& route, const std::vector<std::string>& path,
                             std::map<std::string, std::string>& params);

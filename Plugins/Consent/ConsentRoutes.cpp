@@ -10,6 +10,8 @@ namespace HospitalBridge {
 namespace {
 const RoleSet kStaff = RoleSet::Staff();
 const size_t kMaxAttachmentBytes = 5 * 1024 * 1024;
+// A 5 MB scan, base64-encoded inside the JSON, plus the other fields.
+const size_t kMaxConsentBodyBytes = 7 * 1024 * 1024 + 64 * 1024;
 const char kNationalIdSystem[] = "urn:hospitalbridge:national-id";
 
 Patient RequirePatient(PatientStore& patients, const std::string& id) {
@@ -142,76 +144,79 @@ void RegisterConsentRoutes(Router& router, ConsentRoutesContext c) {
     return HttpResponse::Json(answer);
   });
 
-  router.Add("POST", "/bridge/patients/{id}/consents", kStaff, [c](const RouteContext& ctx) {
-    Patient patient = RequirePatient(c.patients, ctx.Param("id"));
-    Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
-    for (const std::string& name : body.getMemberNames()) {
-      static const char* const kKnown[] = {"kind",        "decision", "method",     "valid_from",
-                                           "valid_until", "note",     "attachment", "attachment_type"};
-      bool known = false;
-      for (const char* k : kKnown) known = known || name == k;
-      if (!known) {
-        throw HttpError(
-            400, "Unknown field: " + name,
-            "fields: kind, decision, method, valid_from, valid_until, note, attachment, attachment_type");
-      }
-    }
-    ConsentRecord record;
-    record.patientId = patient.id;
-    record.kind = Field(body, "kind", true);
-    ConsentKind kind;
-    if (!ParseConsentKind(record.kind, kind)) {
-      throw HttpError(400, "Invalid field: kind", "kind must be share, federation or research");
-    }
-    record.decision = Field(body, "decision", true);
-    if (record.decision != "permit" && record.decision != "deny") {
-      throw HttpError(400, "Invalid field: decision", "decision must be permit or deny");
-    }
-    record.method = Field(body, "method", true);
-    if (record.method != "verbal" && record.method != "signed-form" && record.method != "attestation" &&
-        record.method != "electronic") {
-      throw HttpError(400, "Invalid field: method",
-                      "method must be verbal, signed-form, attestation or electronic");
-    }
-    record.validFrom = DateField(body, "valid_from");
-    record.validUntil = DateField(body, "valid_until");
-    if (!record.validFrom.empty() && !record.validUntil.empty() && record.validFrom > record.validUntil) {
-      throw HttpError(400, "Invalid field: valid_until", "valid_until is before valid_from");
-    }
-    record.note = Field(body, "note", false, 1024);
-    std::string attachment;
-    if (body.isMember("attachment") && !body["attachment"].isNull()) {
-      if (!body["attachment"].isString() ||
-          !Crypto::Base64Decode(body["attachment"].asString(), attachment) || attachment.empty()) {
-        throw HttpError(400, "Invalid field: attachment", "attachment must be the scan, base64-encoded");
-      }
-      if (attachment.size() > kMaxAttachmentBytes) {
-        throw HttpError(413, "The attachment is too large", "at most 5 MB");
-      }
-      record.attachmentType = Field(body, "attachment_type", false);
-      if (record.attachmentType != "application/pdf" && record.attachmentType != "image/png" &&
-          record.attachmentType != "image/jpeg") {
-        throw HttpError(400, "Invalid field: attachment_type",
-                        "attachment_type must be application/pdf, image/png or image/jpeg");
-      }
-    }
-    record.recordedBy = ctx.identity.username;
-    ConsentRecord stored = c.consents.Record(record, attachment);
+  router.Add(
+      "POST", "/bridge/patients/{id}/consents", kStaff,
+      [c](const RouteContext& ctx) {
+        Patient patient = RequirePatient(c.patients, ctx.Param("id"));
+        Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
+        for (const std::string& name : body.getMemberNames()) {
+          static const char* const kKnown[] = {"kind",        "decision", "method",     "valid_from",
+                                               "valid_until", "note",     "attachment", "attachment_type"};
+          bool known = false;
+          for (const char* k : kKnown) known = known || name == k;
+          if (!known) {
+            throw HttpError(
+                400, "Unknown field: " + name,
+                "fields: kind, decision, method, valid_from, valid_until, note, attachment, attachment_type");
+          }
+        }
+        ConsentRecord record;
+        record.patientId = patient.id;
+        record.kind = Field(body, "kind", true);
+        ConsentKind kind;
+        if (!ParseConsentKind(record.kind, kind)) {
+          throw HttpError(400, "Invalid field: kind", "kind must be share, federation or research");
+        }
+        record.decision = Field(body, "decision", true);
+        if (record.decision != "permit" && record.decision != "deny") {
+          throw HttpError(400, "Invalid field: decision", "decision must be permit or deny");
+        }
+        record.method = Field(body, "method", true);
+        if (record.method != "verbal" && record.method != "signed-form" && record.method != "attestation" &&
+            record.method != "electronic") {
+          throw HttpError(400, "Invalid field: method",
+                          "method must be verbal, signed-form, attestation or electronic");
+        }
+        record.validFrom = DateField(body, "valid_from");
+        record.validUntil = DateField(body, "valid_until");
+        if (!record.validFrom.empty() && !record.validUntil.empty() && record.validFrom > record.validUntil) {
+          throw HttpError(400, "Invalid field: valid_until", "valid_until is before valid_from");
+        }
+        record.note = Field(body, "note", false, 1024);
+        std::string attachment;
+        if (body.isMember("attachment") && !body["attachment"].isNull()) {
+          if (!body["attachment"].isString() ||
+              !Crypto::Base64Decode(body["attachment"].asString(), attachment) || attachment.empty()) {
+            throw HttpError(400, "Invalid field: attachment", "attachment must be the scan, base64-encoded");
+          }
+          if (attachment.size() > kMaxAttachmentBytes) {
+            throw HttpError(413, "The attachment is too large", "at most 5 MB");
+          }
+          record.attachmentType = Field(body, "attachment_type", false);
+          if (record.attachmentType != "application/pdf" && record.attachmentType != "image/png" &&
+              record.attachmentType != "image/jpeg") {
+            throw HttpError(400, "Invalid field: attachment_type",
+                            "attachment_type must be application/pdf, image/png or image/jpeg");
+          }
+        }
+        record.recordedBy = ctx.identity.username;
+        ConsentRecord stored = c.consents.Record(record, attachment);
 
-    AuditEvent event;
-    event.actorName = ctx.identity.username;
-    event.actorRole = RoleName(ctx.identity.role);
-    event.actorKind = "user";
-    event.sourceIp = ctx.request.remoteIp;
-    event.action = "consent.recorded";
-    event.patientId = patient.id;
-    event.detail["kind"] = stored.kind;
-    event.detail["decision"] = stored.decision;
-    event.detail["method"] = stored.method;
-    event.detail["consent_id"] = static_cast<Json::Int64>(stored.id);
-    c.audit.Record(event);
-    return HttpResponse::Json(stored.ToJson());
-  });
+        AuditEvent event;
+        event.actorName = ctx.identity.username;
+        event.actorRole = RoleName(ctx.identity.role);
+        event.actorKind = "user";
+        event.sourceIp = ctx.request.remoteIp;
+        event.action = "consent.recorded";
+        event.patientId = patient.id;
+        event.detail["kind"] = stored.kind;
+        event.detail["decision"] = stored.decision;
+        event.detail["method"] = stored.method;
+        event.detail["consent_id"] = static_cast<Json::Int64>(stored.id);
+        c.audit.Record(event);
+        return HttpResponse::Json(stored.ToJson());
+      },
+      kMaxConsentBodyBytes);
 
   router.Add(
       "GET", "/bridge/patients/{id}/consents/{consent}/attachment", kStaff, [c](const RouteContext& ctx) {

@@ -170,11 +170,18 @@
     });
   }
 
+  function isCalendarDay(day) {
+    if (!DAY.test(day)) return false;
+    var p = day.split('-').map(Number);
+    var d = new Date(p[0], p[1] - 1, p[2]);
+    return d.getFullYear() === p[0] && d.getMonth() === p[1] - 1 && d.getDate() === p[2];
+  }
+
   function validate(filters) {
     var problems = [];
     ['from', 'to'].forEach(function (k) {
       byId(INPUTS[k]).removeAttribute('aria-invalid');
-      if (filters[k] && !DAY.test(filters[k])) {
+      if (filters[k] && !isCalendarDay(filters[k])) {
         problems.push((k === 'from' ? '\u201cFrom\u201d' : '\u201cTo\u201d') + ' is not a date');
         byId(INPUTS[k]).setAttribute('aria-invalid', 'true');
       }
@@ -280,13 +287,15 @@
     if (!isObject(detail)) return el('span', { className: 'hb-audit-detail', text: clip(shortValue(detail, 0), 200) });
     var keys = Object.keys(detail);
     if (!keys.length) return '';
-    var parts;
-    if (typeof detail.method === 'string' && typeof detail.path === 'string') {
-      parts = [detail.method + ' ' + detail.path].concat(keys.filter(function (k) { return k !== 'method' && k !== 'path'; })
-        .map(function (k) { return k + ': ' + shortValue(detail[k], 1); }));
-    } else {
-      parts = keys.map(function (k) { return k + ': ' + shortValue(detail[k], 1); });
-    }
+    var request = typeof detail.method === 'string' && typeof detail.path === 'string';
+    // Empty values say nothing in the one-line summary (the full JSON keeps them).
+    var parts = keys.filter(function (k) {
+      var v = detail[k];
+      if (request && (k === 'method' || k === 'path')) return false;
+      return !(v === '' || v === null || v === undefined || (Array.isArray(v) && v.length === 0));
+    }).map(function (k) { return k + ': ' + shortValue(detail[k], 1); });
+    if (request) parts.unshift(detail.method + ' ' + detail.path);
+    if (!parts.length) parts = ['(no detail)'];
     var summary = clip(parts.join(' \u00b7 '), 220);
     var full;
     try { full = JSON.stringify(detail, null, 2); } catch (e) { full = summary; }

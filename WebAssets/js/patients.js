@@ -875,8 +875,7 @@
         : '';
       body.appendChild(el('tr', {}, [
         cell('Recorded', recorded.filter(Boolean)),
-        cell('Kind', [el('span', { text: kindLabel(str(r.kind)) }),
-          inForce[str(r.id)] ? el('span', { className: 'hb-chip hb-chip-local hb-consent-inforce', text: 'in force' }) : null]),
+        cell('Kind', [el('span', { text: kindLabel(str(r.kind)) }), validityChip(r, inForce[str(r.id)])]),
         cell('Decision', decisionBadge(str(r.decision))),
         cell('How', CONSENT_METHODS[str(r.method)] || str(r.method), 'hb-nowrap'),
         cell('Valid', validityText(r.valid_from, r.valid_until)),
@@ -887,6 +886,21 @@
     byId('consent-history-wrap').hidden = history.length === 0;
     byId('consent-history-empty').hidden = history.length !== 0;
     byId('consent-form').hidden = !editable;
+  }
+
+  function today() {
+    var d = new Date();
+    return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
+  }
+
+  // "in force" for the record that decides now; otherwise why a record does not (yet) count.
+  function validityChip(r, current) {
+    if (current) return el('span', { className: 'hb-chip hb-chip-local hb-consent-inforce', text: 'in force' });
+    var from = str(r.valid_from);
+    var until = str(r.valid_until);
+    if (from && from > today()) return el('span', { className: 'hb-chip hb-consent-inforce', text: 'not yet valid' });
+    if (until && until < today()) return el('span', { className: 'hb-chip hb-consent-inforce', text: 'expired' });
+    return null;
   }
 
   async function revokeConsent(kind, button) {
@@ -1008,7 +1022,8 @@
         await HB.api(apiPath('/consents'), { method: 'POST', body: body, timeoutMs: 120000 });
         form.reset();
         await loadConsents();
-        setMessage('c-message', kindLabel(body.kind) + ': ' + (body.decision === 'permit' ? 'permitted' : 'denied') + ', recorded.', 'ok');
+        setMessage('c-message', kindLabel(body.kind) + ': ' + (body.decision === 'permit' ? 'permitted' : 'denied') + ', recorded' +
+          (body.valid_from && body.valid_from > today() ? '; it takes effect on ' + body.valid_from + '.' : '.'), 'ok');
       } catch (e) {
         var text = e.status === 413 ? 'Not recorded: the server refused the scan as too large' +
           (e.detail ? ' (' + e.detail + ')' : '') + '. Scan it at a lower resolution, or record the decision without the scan.'

@@ -8,6 +8,9 @@ the time from storescu's start to its exit gives instances/s. After each run Ort
 /statistics must report exactly N instances, or the benchmark fails.
 For the plugin run, the time until the plugin's study index has caught up (queue_depth 0 and
 /bridge/studies total == generated studies) is reported separately as "index settle time".
+After that (untimed), the plugin run checks the audit trail: GET /bridge/audit?action=dicom.stored
+must reach one event per generated study (one sender), and GET /bridge/audit/verify must be ok.
+A plugin without the audit routes (404) is reported as "-"; a shortfall is a warning, not a failure.
 
 Result: median instances/s per variant, ratio = plugin / stock, target >= 0.97.
 Exit code: 0 when the measurement completed (whatever the ratio), 1 when something broke
@@ -184,6 +187,8 @@ class OrthancRun:
         self.scu_log_path = os.path.join(self.run_dir, "storescu.log")
         self.proc = None
         self.plugin = args.plugin if kind == "plugin" else None
+        self.audit_stored = None      # plugin run: /bridge/audit?action=dicom.stored total
+        self.audit_chain_ok = None    # plugin run: /bridge/audit/verify "ok"
 
     def fail(self, msg):
         raise BenchError("[round %d, %s] %s\n--- last lines of %s ---\n%s"
@@ -304,6 +309,33 @@ class OrthancRun:
                           % (self.args.settle_timeout, last, self.n_studies))
             time.sleep(0.05)
 
+    def audit_check(self, timeout=30.0):
+        """Plugin run, after settle (not timed): dicom.stored events (one per study and sender,
+        here one sender) and the chain's verdict. None when the plugin has no audit routes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            st, page = self.http.get("/bridge/audit?action=dicom.stored&limit=1")
+            if st == 404:
+                log("  note: GET /bridge/audit -> 404 (audit module off or not in this build)")
+                return
+            if st != 200 or not isinstance(page, dict):
+                log("  warning: GET /bridge/audit -> HTTP %s: %s" % (st, str(page)[:200]))
+                return
+            self.audit_stored = page.get("total")
+            if self.audit_stored == self.n_studies or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if self.audit_stored != self.n_studies:
+            log("  warning: %s dicom.stored audit events after %.0f s, expected %d (one per study)"
+                % (self.audit_stored, timeout, self.n_studies))
+        st, verdict = self.http.get("/bridge/audit/verify", timeout=60)
+        if st == 200 and isinstance(verdict, dict):
+            self.audit_chain_ok = verdict.get("ok")
+            if not self.audit_chain_ok:
+                log("  warning: /bridge/audit/verify: %s" % verdict)
+        else:
+            log("  warning: GET /bridge/audit/verify -> HTTP %s: %s" % (st, str(verdict)[:200]))
+
     def stop(self):
         if self.proc is None:
             return
@@ -330,6 +362,8 @@ class OrthancRun:
             "orthanc_cpu_s": None if self.orthanc_cpu_s is None else round(self.orthanc_cpu_s, 2),
             "startup_s": round(self.startup_s, 3),
             "index_settle_s": round(self.settle_s, 3) if self.kind == "plugin" else None,
+            "audit_dicom_stored": self.audit_stored,
+            "audit_chain_ok": self.audit_chain_ok,
             "orthanc_exit_code": self.exit_code,
         }
 
@@ -341,6 +375,7 @@ def one_run(args, kind, round_no, work, data_dir, n, n_studies, password):
         run.ingest()
         if kind == "plugin":
             run.settle()
+            run.audit_check()
     finally:
         run.stop()
     if not args.keep:
@@ -408,16 +443,19 @@ def main(argv=None):
             log("   warm-up (stock, not counted): %.2f s, %.1f inst/s" % (r["seconds"], r["instances_per_s"]))
 
         log("")
-        log("%-6s %-7s %9s %10s %12s %12s" % ("round", "variant", "seconds", "inst/s", "orthanc cpu", "index settle"))
+        log("%-6s %-7s %9s %10s %12s %12s %13s" % ("round", "variant", "seconds", "inst/s", "orthanc cpu",
+                                                 "index settle", "audit stored"))
         for rnd in range(args.rounds):
             order = variants if rnd % 2 == 0 else list(reversed(variants))
             for kind in order:
                 r = one_run(args, kind, rnd + 1, work, data_dir, n, n_studies, password)
                 results.append(r)
-                log("%-6d %-7s %9.2f %10.1f %12s %12s" % (
+                log("%-6d %-7s %9.2f %10.1f %12s %12s %13s" % (
                     r["round"], kind, r["seconds"], r["instances_per_s"],
                     "-" if r["orthanc_cpu_s"] is None else "%.2f s" % r["orthanc_cpu_s"],
-                    "-" if r["index_settle_s"] is None else "%.2f s" % r["index_settle_s"]))
+                    "-" if r["index_settle_s"] is None else "%.2f s" % r["index_settle_s"],
+                    "-" if r["audit_dicom_stored"] is None else "%s%s" % (
+                        r["audit_dicom_stored"], "" if r["audit_chain_ok"] else " (chain!)")))
     except BenchError as e:
         log("\nBENCHMARK FAILED: %s" % e)
         rc = 1
@@ -432,6 +470,8 @@ def main(argv=None):
         summary[kind + "_median_inst_per_s"] = round(statistics.median(rates), 2) if rates else None
     settles = [r["index_settle_s"] for r in results if r["variant"] == "plugin"]
     summary["plugin_median_index_settle_s"] = round(statistics.median(settles), 3) if settles else None
+    summary["audit_dicom_stored"] = [r["audit_dicom_stored"] for r in results if r["variant"] == "plugin"]
+    summary["audit_chain_ok"] = [r["audit_chain_ok"] for r in results if r["variant"] == "plugin"]
     ratio = None
     if summary["stock_median_inst_per_s"] and summary["plugin_median_inst_per_s"]:
         ratio = summary["plugin_median_inst_per_s"] / summary["stock_median_inst_per_s"]
@@ -451,6 +491,9 @@ def main(argv=None):
     if summary["plugin_median_index_settle_s"] is not None:
         log("   index settle time (plugin, after storescu exit, not in ratio): %.2f s"
             % summary["plugin_median_index_settle_s"])
+    if any(v is not None for v in summary["audit_dicom_stored"]):
+        log("   audit (plugin, after settle, not timed): dicom.stored events per run %s, expected %d; "
+            "chain verified %s" % (summary["audit_dicom_stored"], n_studies, summary["audit_chain_ok"]))
     log("   ratio plugin/stock: %s   (target >= %.2f)  -> %s"
         % ("n/a" if ratio is None else "%.3f" % ratio, TARGET_RATIO, verdict))
 

@@ -7,6 +7,7 @@
 #include "Bridge.h"
 #include "Common/Crypto.h"
 #include "Common/Errors.h"
+#include "Common/Json.h"
 #include "TestSupport.h"
 
 using namespace HospitalBridge;
@@ -222,4 +223,27 @@ TEST(BootstrapAdmin, RemoteAccessRequiresAStrongPassword) {
   setenv("HOSPITALBRIDGE_ADMIN_PASSWORD", "Correct-Horse-42", 1);
   EXPECT_NO_THROW(Bridge(LoadConfiguration(orthanc), canned, noPeers, "1.10.1"));
   unsetenv("HOSPITALBRIDGE_ADMIN_PASSWORD");
+}
+
+TEST_F(SecurityGate, ConsentScansMayExceedTheGeneralBodyLimit) {
+  HttpRequest create = Request("POST", "/bridge/patients");
+  create.body = R"({"first_name":"JANE","last_name":"DOE","national_id":"199012345678"})";
+  HttpResponse created = AsAdmin(create);
+  ASSERT_EQ(200, created.status) << created.body;
+  Json::Value patient;
+  ASSERT_TRUE(JsonText::Parse(created.body, patient));
+
+  HttpRequest consent = Request("POST", "/bridge/patients/" + patient["id"].asString() + "/consents");
+  const std::string scan = Crypto::Base64Encode(std::string(3 * 1024 * 1024, '%'));
+  consent.body =
+      R"({"kind":"share","decision":"permit","method":"signed-form","attachment_type":"application/pdf",)"
+      R"("attachment":")" +
+      scan + "\"}";
+  ASSERT_GT(consent.body.size(), 1024u * 1024u);
+  HttpResponse accepted = AsAdmin(consent);
+  EXPECT_EQ(200, accepted.status) << accepted.body.substr(0, 300);
+
+  HttpRequest elsewhere = Request("PUT", "/bridge/patients/" + patient["id"].asString());
+  elsewhere.body = consent.body;
+  EXPECT_EQ(413, AsAdmin(elsewhere).status) << "other routes keep the configured limit";
 }
