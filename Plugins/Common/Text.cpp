@@ -29,5 +29,14 @@ bool IsDigits(const std::string& text, size_t minLength, size_t maxLength) {
       text, minLength, maxLength, [](char c, const std::string&) { return IsDigit(c); }, "");
 }
 
+std::string LikeContains(const std::string& word) {
+  std::string escaped;
+  for (char c : word) {
+    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return "%" + escaped + "%";
+}
+
 }  // namespace Text
 }  // namespace HospitalBridge

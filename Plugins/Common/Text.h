@@ -10,5 +10,9 @@ namespace Text {
 bool IsIdentifier(const std::string& text, const std::string& extra, size_t minLength, size_t maxLength);
 bool IsDigits(const std::string& text, size_t minLength, size_t maxLength);
 
+// A LIKE pattern (with ESCAPE '\\') that finds `word` literally anywhere:
+// '%' and '_' typed by a user are not wildcards.
+std::string LikeContains(const std::string& word);
+
 }  // namespace Text
 }  // namespace HospitalBridge

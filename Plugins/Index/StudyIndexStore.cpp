@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "Common/PluginState.h"
+#include "Common/Text.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
@@ -60,15 +61,6 @@ StudyRecord Read(Statement& row) {
   return r;
 }
 
-// LIKE pattern matching `word` literally anywhere.
-std::string Contains(const std::string& word) {
-  std::string escaped;
-  for (char c : word) {
-    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
-    escaped.push_back(c);
-  }
-  return "%" + escaped + "%";
-}
 }  // namespace
 
 void StudyIndexStore::Upsert(const StudyRecord& r) {
@@ -175,7 +167,7 @@ StudyPage StudyIndexStore::Search(const StudyFilter& filter) {
     where +=
         " AND (patient_name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' OR accession_number LIKE ? "
         "ESCAPE '\\')";
-    for (int i = 0; i < 3; i++) parameters.push_back(Contains(word));
+    for (int i = 0; i < 3; i++) parameters.push_back(Text::LikeContains(word));
   }
 
   StudyPage page;

@@ -5,6 +5,7 @@
 #include "Common/Crypto.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
+#include "Common/Text.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
@@ -48,14 +49,6 @@ void BindNationalId(Statement& statement, int index, const std::string& national
   }
 }
 
-std::string Contains(const std::string& word) {
-  std::string escaped;
-  for (char c : word) {
-    if (c == '%' || c == '_' || c == '\\') escaped.push_back('\\');
-    escaped.push_back(c);
-  }
-  return "%" + escaped + "%";
-}
 }  // namespace
 
 std::string Patient::DisplayName() const {
@@ -289,8 +282,8 @@ PatientPage PatientStore::Search(const PatientFilter& filter) {
   std::string word;
   while (words >> word) {
     where += " AND (first_name LIKE ? ESCAPE '\\' OR last_name LIKE ? ESCAPE '\\')";
-    parameters.push_back(Contains(word));
-    parameters.push_back(Contains(word));
+    parameters.push_back(Text::LikeContains(word));
+    parameters.push_back(Text::LikeContains(word));
   }
   auto lock = database_.Lock();
   PatientPage page;
