@@ -83,8 +83,7 @@ void AuditStore::Append(std::vector<AuditEvent>& events) {
 AuditPage AuditStore::Query(const AuditFilter& filter) {
   std::string where = "WHERE 1 = 1";
   std::vector<std::string> texts;
-  std::vector<int64_t> numbers;
-    auto text = [&](const char* column, const std::string& value) {
+  auto text = [&](const char* column, const std::string& value) {
     if (value.empty()) return;
     where += std::string(" AND ") + column + " = ?";
     texts.push_back(value);
