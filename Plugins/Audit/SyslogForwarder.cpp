@@ -55,8 +55,6 @@ void SyslogForwarder::Stop() {
   Disconnect();
 }
 
-void SyslogForwarder::Wake() { wakeUp_.notify_one(); }
-
 SyslogForwarder::Status SyslogForwarder::GetStatus() {
   std::lock_guard<std::mutex> lock(mutex_);
   Status status;
@@ -164,12 +162,10 @@ void SyslogForwarder::Run() {
     if (stopping_) return;
     bool more = ok && store_.LastId() > cursor_;
     if (more) continue;
-    if (ok) {
-      wakeUp_.wait_for(lock, std::chrono::seconds(1));  // Wake() or a poll, whichever first
-    } else {
-      wakeUp_.wait_for(lock, std::chrono::milliseconds(settings_.syslogRetryMs),
-                       [this] { return stopping_; });
-    }
+    // New events are picked up within a second; after a failure, the
+    // configured retry interval is waited.
+    const int waitMs = ok ? 1000 : settings_.syslogRetryMs;
+    wakeUp_.wait_for(lock, std::chrono::milliseconds(waitMs), [this] { return stopping_; });
     if (stopping_) return;
   }
 }

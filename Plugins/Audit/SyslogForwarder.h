@@ -24,7 +24,6 @@ class SyslogForwarder {
 
   void Start();
   void Stop();
-  void Wake();  // new events were written
 
   struct Status {
     int64_t backlog = 0;

@@ -155,18 +155,6 @@ Json::Value ReadOrthancConfiguration() {
   return JsonText::ParseConfiguration(copy, "Orthanc's configuration");
 }
 
-const char kExplorerExtension[] = R"JS(
-// HospitalBridge: a way back to the staff pages from Orthanc Explorer.
-$('#lookup').live('pagebeforeshow', function () {
-  if ($('#hospitalbridge-link').length === 0) {
-    var link = $('<a>').attr('id', 'hospitalbridge-link').attr('href', '../bridge/app/')
-      .attr('data-role', 'button').attr('data-icon', 'home').attr('rel', 'external')
-      .text('HospitalBridge');
-    $('#lookup').find('[data-role=content]').first().prepend(link);
-    link.button();
-  }
-});
-)JS";
 }  // namespace
 
 extern "C" {
@@ -206,10 +194,11 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge", HandleRest);
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge/(.*)", HandleRest);
   OrthancPluginRegisterOnChangeCallback(context, OnChange);
+  // Embedded from WebAssets/js/explorer-extension.js at build time.
   std::string explorer;
-  OrthancPluginExtendOrthancExplorer(context, FindEmbeddedFile("WebAssets/js/explorer-extension.js", explorer)
-                                                  ? explorer.c_str()
-                                                  : kExplorerExtension);
+  if (FindEmbeddedFile("WebAssets/js/explorer-extension.js", explorer)) {
+    OrthancPluginExtendOrthancExplorer(context, explorer.c_str());
+  }
   Log::Warning(std::string("version ") + kPluginVersion + " started for site " + bridge->Config().siteId +
                " (" + bridge->Config().siteName + "), database " + bridge->Config().databasePath);
   return 0;

@@ -39,6 +39,7 @@
 
 #include "Audit/AuditEvent.h"
 #include "Audit/AuditStore.h"
+#include "../common/BenchSupport.h"
 #include "Common/Database.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
@@ -47,7 +48,7 @@
 
 namespace {
 using namespace HospitalBridge;
-using Clock = std::chrono::steady_clock;
+using namespace BenchSupport;
 
 const int64_t kDayMs = 86400LL * 1000;
 const int64_t kEndMs = 1795392000LL * 1000;  // 2026-11-23T00:00:00Z
@@ -121,23 +122,7 @@ Options ParseOptions(int argc, char** argv) {
 }
 
 // splitmix64's finalizer.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
-class Random {
- public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-  uint64_t Next() { return Mix(state_++ * 0x2545f4914f6cdd1dULL); }
-  int64_t Below(int64_t n) { return n <= 0 ? 0 : static_cast<int64_t>(Next() % static_cast<uint64_t>(n)); }
-  double Unit() { return static_cast<double>(Next() >> 11) / 9007199254740992.0; }
-
- private:
-  uint64_t state_;
-};
 
 std::string PatientId(uint64_t seed, int64_t index) {
   static const char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -311,44 +296,9 @@ AuditEvent MakeEvent(int64_t serial, const Options& options, Random& random, con
   return event;
 }
 
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
-double Millis(Clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
-}
 
-struct Percentiles {
-  double p50 = 0, p95 = 0, p99 = 0, max = 0, mean = 0;
-};
 
-Percentiles Summarize(std::vector<double> values) {
-  Percentiles p;
-  if (values.empty()) return p;
-  std::sort(values.begin(), values.end());
-  auto at = [&values](double q) {
-    size_t index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
-    return values[std::min(index, values.size() - 1)];
-  };
-  p.p50 = at(0.50);
-  p.p95 = at(0.95);
-  p.p99 = at(0.99);
-  p.max = values.back();
-  double sum = 0;
-  for (double v : values) sum += v;
-  p.mean = sum / static_cast<double>(values.size());
-  return p;
-}
 
-Json::Value ToJson(const Percentiles& p) {
-  Json::Value json(Json::objectValue);
-  json["p50"] = p.p50;
-  json["p95"] = p.p95;
-  json["p99"] = p.p99;
-  json["max"] = p.max;
-  json["mean"] = p.mean;
-  return json;
-}
 
 std::string IsoDay(int64_t ms) { return Time::FormatIsoUtc(ms / 1000).substr(0, 10); }
 
