@@ -11,6 +11,8 @@
 #include "Registry/RegistryRoutes.h"
 #include "Security/BootstrapAdmin.h"
 #include "Security/SecurityRoutes.h"
+#include "Share/PatientRoutes.h"
+#include "Share/ShareRoutes.h"
 #include "System/SystemRoutes.h"
 #include "Web/StaticAssets.h"
 
@@ -19,6 +21,7 @@ namespace HospitalBridge {
 Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& peers,
                const std::string& orthancVersion)
     : config_(config),
+      orthanc_(orthanc),
       database_(config.databasePath),
       hasher_(config.security.passwordHashIterations),
       users_(database_),
@@ -32,7 +35,8 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       sites_(database_),
       patients_(database_),
       auditStore_(database_),
-      consentStore_(database_) {
+      consentStore_(database_),
+      shareStore_(database_) {
   MigrateDatabase(database_, EmbeddedMigrations());
   if (config_.audit.enabled) {
     recorder_ = std::make_unique<AuditRecorder>(
@@ -91,6 +95,23 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
                                                   sites_,
                                                   orthancVersion,
                                                   {[this](Json::Value& answer) { SystemSections(answer); }}});
+  if (config_.shares.enabled) {
+    shares_ = std::make_unique<ShareService>(shareStore_, studies_, orthanc,
+                                             config_.registry.enabled ? &patients_ : nullptr, consent_.get(),
+                                             audit_, config_);
+    patientMedia_ = std::make_unique<PatientMedia>(orthanc);
+    RegisterShareRoutes(router_, ShareRoutesContext{config_, *shares_, sites_});
+    RegisterPatientRoutes(router_, PatientRoutesContext{config_, *shares_, *patientMedia_, sites_, audit_});
+    if (consent_) {
+      consent_->OnDenied([this](const std::string& patientId, ConsentKind kind) {
+        if (kind == ConsentKind::kShare) shares_->RevokeForPatient(patientId);
+      });
+    }
+    shares_->Maintain();
+  }
+  if (!config_.watchFolders.folders.empty()) {
+    watchFolders_ = std::make_unique<WatchFolderImporter>(config_.watchFolders, orthanc);
+  }
   if (config_.webAppEnabled) RegisterStaticAssets(router_);
   if (worker_) {
     // After each (re)indexed study: file it under its patient, mark what
@@ -98,6 +119,11 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
     worker_->SetOnIndexed([this](const StudyRecord& study, bool stable) {
       if (linker_) linker_->Link(study);
       if (consent_) consent_->MarkStudy(study);
+      if (shares_) {
+        // MarkStudy may have just restricted it: auto-share reads the mark.
+        std::optional<StudyRecord> marked = studies_.FindByOrthancId(study.orthancId);
+        shares_->OnStudyIndexed(marked ? *marked : study, stable);
+      }
       if (stable && storedReporter_) storedReporter_->Report(study);
     });
   }
@@ -120,6 +146,8 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
     started.detail["modules"]["Registry"] = config_.registry.enabled;
     started.detail["modules"]["Federation"] = config_.federation.enabled;
     started.detail["modules"]["Consent"] = config_.consent.enabled;
+    started.detail["modules"]["Shares"] = config_.shares.enabled;
+    started.detail["watch_folders"] = static_cast<Json::UInt64>(config_.watchFolders.folders.size());
     started.detail["remote_access"] = config_.orthanc.remoteAccessAllowed;
     started.detail["syslog"] = config_.audit.syslogEnabled;
     audit_.Record(started);
@@ -151,6 +179,27 @@ void Bridge::SystemSections(Json::Value& answer) {
                                      std::to_string(config_.audit.syslogPort) +
                                      (config_.audit.syslogTcp ? " (tcp)" : " (udp)");
   }
+  Json::Value& shares = answer["shares"];
+  shares["enabled"] = shares_ != nullptr;
+  if (shares_) {
+    const int64_t now = Time::NowSeconds();
+    shares["public_base_url"] = config_.shares.publicBaseUrl;
+    shares["active"] = static_cast<Json::Int64>(shareStore_.CountActive(now));
+    shares["pending_slips"] = static_cast<Json::Int64>(shareStore_.CountPendingSlips());
+    shares["auto_share"]["enabled"] = config_.shares.autoShare.enabled;
+    shares["auto_share"]["modalities"] = Json::Value(Json::arrayValue);
+    for (const std::string& m : config_.shares.autoShare.modalities)
+      shares["auto_share"]["modalities"].append(m);
+    shares["auto_share"]["calling_aets"] = Json::Value(Json::arrayValue);
+    for (const std::string& a : config_.shares.autoShare.callingAets)
+      shares["auto_share"]["calling_aets"].append(a);
+  }
+  if (watchFolders_) {
+    answer["watch_folders"] = watchFolders_->Status();
+  } else {
+    answer["watch_folders"]["enabled"] = false;
+    answer["watch_folders"]["folders"] = Json::Value(Json::arrayValue);
+  }
   Json::Value& consent = answer["consent"];
   consent["enabled"] = consent_ != nullptr;
   consent["defaults"]["share"] = config_.consent.sharePermitsByDefault ? "opt-out" : "opt-in";
@@ -168,7 +217,7 @@ HttpResponse Bridge::HandleRequest(const HttpRequest& request) {
     Log::Error("internal error on " + request.method + " " + request.path + ": " + e.what());
     response = HttpResponse::Error(500, "Internal error", "The event was logged on the server.");
   }
-  AddSecurityHeaders(response);
+  AddSecurityHeaders(response, request.path == "/s" || request.path.rfind("/s/", 0) == 0);
   return response;
 }
 
@@ -200,9 +249,11 @@ HttpResponse Bridge::Dispatch(const HttpRequest& request) {
 void Bridge::OnOrthancStarted() {
   if (worker_) worker_->Start(config_.studyIndex.reconcileAtStart);
   if (retrieve_) retrieve_->Start();
+  if (watchFolders_) watchFolders_->Start();
 }
 
 void Bridge::OnOrthancStopping() {
+  if (watchFolders_) watchFolders_->Stop();
   if (retrieve_) retrieve_->Stop();
   if (worker_) worker_->Stop();
 }

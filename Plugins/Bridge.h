@@ -21,6 +21,7 @@
 #include "Federation/FederationService.h"
 #include "Federation/PeerClient.h"
 #include "Federation/RetrieveJobs.h"
+#include "Import/WatchFolderImporter.h"
 #include "Index/IndexWorker.h"
 #include "Index/StudyIndexStore.h"
 #include "Index/StudyReader.h"
@@ -34,6 +35,9 @@
 #include "Security/PermissionTable.h"
 #include "Security/SessionStore.h"
 #include "Security/UserStore.h"
+#include "Share/PatientMedia.h"
+#include "Share/ShareService.h"
+#include "Share/ShareStore.h"
 
 namespace HospitalBridge {
 
@@ -67,12 +71,15 @@ class Bridge {
   AuditRecorder* Audit() { return recorder_.get(); }
   AuditStore& AuditEvents() { return auditStore_; }
   ConsentService* Consent() { return consent_.get(); }
+  ShareService* Shares() { return shares_.get(); }
+  WatchFolderImporter* WatchFolders() { return watchFolders_.get(); }
 
  private:
   HttpResponse Dispatch(const HttpRequest& request);
   void SystemSections(Json::Value& answer);
 
   const Configuration config_;
+  IOrthancRest& orthanc_;
   Database database_;
   // Declared before every module that reports to it, so they can hold it
   // from the start; it forwards to the recorder once that exists.
@@ -100,6 +107,10 @@ class Bridge {
   std::unique_ptr<SyslogForwarder> syslog_;
   std::unique_ptr<StoredReporter> storedReporter_;
   std::unique_ptr<CoreAccessAuditor> coreAuditor_;
+  ShareStore shareStore_;
+  std::unique_ptr<ShareService> shares_;
+  std::unique_ptr<PatientMedia> patientMedia_;
+  std::unique_ptr<WatchFolderImporter> watchFolders_;
 };
 
 }  // namespace HospitalBridge

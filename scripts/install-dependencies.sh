@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake pkg-config clang-format clang-tidy
-  orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev
+  orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev libqrencode-dev zlib1g-dev
   # run
   orthanc
   # sample data, tests and benchmarks

@@ -108,6 +108,17 @@ bool BoolOption(const Json::Value& orthanc, const char* name, bool fallback) {
 }
 }  // namespace
 
+namespace {
+std::vector<std::string> StringList(const Json::Value& list, const std::string& path) {
+  std::vector<std::string> values;
+  for (const Json::Value& item : list) {
+    if (!item.isString() || item.asString().empty()) Invalid(path, "must be a list of non-empty strings");
+    values.push_back(item.asString());
+  }
+  return values;
+}
+}  // namespace
+
 Json::Value DefaultConfigurationJson() {
   std::string text;
   if (!FindEmbeddedFile("Resources/DefaultConfiguration.json", text)) {
@@ -213,6 +224,72 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   audit.syslogTcp = protocol == "tcp";
   audit.syslogRetryMs = static_cast<int>(read.Integer("Audit.Syslog.RetryIntervalMs", 100, 600000));
   if (audit.syslogEnabled && !audit.enabled) Invalid("Audit.Syslog.Enabled", "needs Modules.Audit");
+
+  SharesSettings& shares = config.shares;
+  shares.enabled = read.Bool("Modules.Shares");
+  shares.publicBaseUrl = read.String("Shares.PublicBaseUrl");
+  while (!shares.publicBaseUrl.empty() && shares.publicBaseUrl.back() == '/') shares.publicBaseUrl.pop_back();
+  if (!shares.publicBaseUrl.empty() && shares.publicBaseUrl.rfind("http://", 0) != 0 &&
+      shares.publicBaseUrl.rfind("https://", 0) != 0) {
+    Invalid("Shares.PublicBaseUrl",
+            "must start with https:// (or http://), got \"" + shares.publicBaseUrl + "\"");
+  }
+  shares.defaultValidDays = static_cast<int>(read.Integer("Shares.DefaultValidDays", 1, 3650));
+  shares.maxValidDays = static_cast<int>(read.Integer("Shares.MaxValidDays", 1, 3650));
+  if (shares.defaultValidDays > shares.maxValidDays) {
+    Invalid("Shares.DefaultValidDays",
+            "must not exceed Shares.MaxValidDays (" + std::to_string(shares.maxValidDays) + ")");
+  }
+  shares.allowNoSecondFactor = read.Bool("Shares.AllowNoSecondFactor");
+  shares.maxFailedUnlocks = static_cast<int>(read.Integer("Shares.MaxFailedUnlocks", 1, 20));
+  shares.sessionMinutes = static_cast<int>(read.Integer("Shares.SessionMinutes", 1, 60));
+  shares.maxFailuresPerAddress = static_cast<int>(read.Integer("Shares.MaxFailuresPerAddress", 1, 100000));
+  shares.windowMinutes = static_cast<int>(read.Integer("Shares.WindowMinutes", 1, 1440));
+  shares.lockoutMinutes = static_cast<int>(read.Integer("Shares.LockoutMinutes", 1, 1440));
+  shares.pendingSlipHours = static_cast<int>(read.Integer("Shares.PendingSlipHours", 1, 720));
+  shares.secretHashIterations =
+      static_cast<uint32_t>(read.Integer("Shares.SecretHashIterations", 10000, 10000000));
+  AutoShareSettings& autoShare = shares.autoShare;
+  autoShare.enabled = read.Bool("Shares.AutoShare.Enabled");
+  autoShare.modalities = StringList(read.At("Shares.AutoShare.Modalities"), "Shares.AutoShare.Modalities");
+  autoShare.callingAets = StringList(read.At("Shares.AutoShare.CallingAets"), "Shares.AutoShare.CallingAets");
+  autoShare.validDays = static_cast<int>(read.Integer("Shares.AutoShare.ValidDays", 1, 3650));
+  if (autoShare.validDays > shares.maxValidDays) {
+    Invalid("Shares.AutoShare.ValidDays", "must not exceed Shares.MaxValidDays");
+  }
+  if (autoShare.enabled && !shares.enabled) Invalid("Shares.AutoShare.Enabled", "needs Modules.Shares");
+  if (autoShare.enabled && !index.enabled) Invalid("Shares.AutoShare.Enabled", "needs Modules.StudyIndex");
+
+  WatchFolderSettings& watch = config.watchFolders;
+  watch.scanIntervalMs = static_cast<int>(read.Integer("WatchFolders.ScanIntervalMs", 100, 600000));
+  watch.settleMs = static_cast<int>(read.Integer("WatchFolders.SettleMs", 0, 3600000));
+  const Json::Value& folders = read.At("WatchFolders.Folders");
+  for (Json::ArrayIndex i = 0; i < folders.size(); i++) {
+    const std::string at = "WatchFolders.Folders[" + std::to_string(i) + "]";
+    const Json::Value& item = folders[i];
+    if (!item.isObject()) Invalid(at, "must be an object with Path, ProcessedPath, FailedPath, AfterImport");
+    for (const std::string& key : item.getMemberNames()) {
+      if (key != "Path" && key != "ProcessedPath" && key != "FailedPath" && key != "AfterImport") {
+        Invalid(at + "." + key, "unknown option (known: Path, ProcessedPath, FailedPath, AfterImport)");
+      }
+      if (!item[key].isString()) Invalid(at + "." + key, "must be a string");
+    }
+    WatchFolder folder;
+    folder.path = item.get("Path", "").asString();
+    while (folder.path.size() > 1 && folder.path.back() == '/') folder.path.pop_back();
+    if (folder.path.empty() || folder.path[0] != '/') Invalid(at + ".Path", "must be an absolute path");
+    folder.processedPath = item.get("ProcessedPath", "").asString();
+    if (folder.processedPath.empty()) folder.processedPath = folder.path + "/processed";
+    folder.failedPath = item.get("FailedPath", "").asString();
+    if (folder.failedPath.empty()) folder.failedPath = folder.path + "/failed";
+    const std::string after = item.get("AfterImport", "move").asString();
+    if (after != "move" && after != "delete") Invalid(at + ".AfterImport", "must be move or delete");
+    folder.deleteAfterImport = after == "delete";
+    if (folder.processedPath == folder.path || folder.failedPath == folder.path) {
+      Invalid(at, "ProcessedPath and FailedPath must differ from Path");
+    }
+    watch.folders.push_back(folder);
+  }
 
   SecuritySettings& security = config.security;
   security.bootstrapAdminUsername = read.String("Security.BootstrapAdmin.Username");

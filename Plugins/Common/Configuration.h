@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace HospitalBridge {
 
@@ -66,6 +67,42 @@ struct AuditSettings {
   int syslogRetryMs = 2000;
 };
 
+struct AutoShareSettings {
+  bool enabled = false;
+  std::vector<std::string> modalities;
+  std::vector<std::string> callingAets;
+  int validDays = 30;
+};
+
+struct SharesSettings {
+  bool enabled = true;
+  std::string publicBaseUrl;  // "" = the address the staff request came to
+  int defaultValidDays = 30;
+  int maxValidDays = 365;
+  bool allowNoSecondFactor = false;
+  int maxFailedUnlocks = 5;
+  int sessionMinutes = 60;
+  int maxFailuresPerAddress = 20;
+  int windowMinutes = 10;
+  int lockoutMinutes = 15;
+  int pendingSlipHours = 72;
+  uint32_t secretHashIterations = 100000;
+  AutoShareSettings autoShare;
+};
+
+struct WatchFolder {
+  std::string path;
+  std::string processedPath;
+  std::string failedPath;
+  bool deleteAfterImport = false;
+};
+
+struct WatchFolderSettings {
+  std::vector<WatchFolder> folders;  // empty: the watcher does not run
+  int scanIntervalMs = 2000;
+  int settleMs = 3000;
+};
+
 // What the plugin needs to know of Orthanc's own configuration.
 struct OrthancSettings {
   std::string name;
@@ -86,6 +123,8 @@ struct Configuration {
   FederationSettings federation;
   ConsentSettings consent;
   AuditSettings audit;
+  SharesSettings shares;
+  WatchFolderSettings watchFolders;
   SecuritySettings security;
   OrthancSettings orthanc;
 };

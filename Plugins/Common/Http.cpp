@@ -52,6 +52,15 @@ HttpResponse HttpResponse::Redirect(const std::string& location) {
   return response;
 }
 
+HttpResponse HttpResponse::SeeOther(const std::string& location) {
+  HttpResponse response;
+  response.status = 303;
+  response.location = location;
+  response.contentType = "text/plain";
+  response.AddHeader("Location", location);
+  return response;
+}
+
 std::string UrlDecode(const std::string& text, bool plusIsSpace) {
   std::string out;
   out.reserve(text.size());

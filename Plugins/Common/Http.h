@@ -34,6 +34,9 @@ struct HttpResponse {
   static HttpResponse Json(const Json::Value& value, int status = 200);
   static HttpResponse Error(int status, const std::string& error, const std::string& detail = "");
   static HttpResponse Redirect(const std::string& location);
+  // 303 See Other, with the headers set on the response (Set-Cookie): the
+  // answer to a form that must lead to a page by GET.
+  static HttpResponse SeeOther(const std::string& location);
   void AddHeader(const std::string& name, const std::string& value) { headers.emplace_back(name, value); }
 };
 

@@ -15,13 +15,27 @@ class OrthancUnavailable : public std::runtime_error {
   explicit OrthancUnavailable(const std::string& message) : std::runtime_error(message) {}
 };
 
+// Orthanc refused the content itself (not DICOM, bad request): retrying the
+// same request cannot help.
+class OrthancRejected : public std::runtime_error {
+ public:
+  explicit OrthancRejected(const std::string& message) : std::runtime_error(message) {}
+};
+
 class IOrthancRest {
  public:
   virtual ~IOrthancRest() = default;
   // GET `uri`. False when Orthanc has no such resource; throws
   // OrthancUnavailable for any other failure.
   virtual bool Get(const std::string& uri, std::string& body) = 0;
-  // POST `body` to `uri`; same conventions as Get.
+  // GET with an Accept header (e.g. "image/jpeg" for rendered images).
+  // Fakes without content negotiation may ignore `accept`.
+  virtual bool GetAs(const std::string& uri, const std::string& accept, std::string& body) {
+    (void)accept;
+    return Get(uri, body);
+  }
+  // POST `body` to `uri`; same conventions as Get, and OrthancRejected when
+  // Orthanc refuses the body.
   virtual bool Post(const std::string& uri, const std::string& body, std::string& answer) = 0;
 
   // Same, parsed as JSON; throws OrthancUnavailable if the answer is not JSON.

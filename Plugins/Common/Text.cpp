@@ -38,5 +38,12 @@ std::string LikeContains(const std::string& word) {
   return "%" + escaped + "%";
 }
 
+std::string Trim(const std::string& text) {
+  const char* const kSpace = " \t\r\n";
+  const size_t first = text.find_first_not_of(kSpace);
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
 }  // namespace Text
 }  // namespace HospitalBridge

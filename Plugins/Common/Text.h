@@ -13,6 +13,8 @@ bool IsDigits(const std::string& text, size_t minLength, size_t maxLength);
 // A LIKE pattern (with ESCAPE '\\') that finds `word` literally anywhere:
 // '%' and '_' typed by a user are not wildcards.
 std::string LikeContains(const std::string& word);
+// Without leading and trailing spaces, tabs and line breaks.
+std::string Trim(const std::string& text);
 
 }  // namespace Text
 }  // namespace HospitalBridge

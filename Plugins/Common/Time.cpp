@@ -100,5 +100,34 @@ bool ParseDateParameter(const std::string& text, std::string& da) {
   return true;
 }
 
+int64_t LocalMidnight(const std::string& da) {
+  if (da.size() != 8 || !AllDigits(da, 0, 8)) return 0;
+  struct tm local {};
+  local.tm_year = ToInt(da, 0, 4) - 1900;
+  local.tm_mon = ToInt(da, 4, 2) - 1;
+  local.tm_mday = ToInt(da, 6, 2);
+  local.tm_isdst = -1;
+  return static_cast<int64_t>(mktime(&local));
+}
+
+namespace {
+const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                               "July",    "August",   "September", "October", "November", "December"};
+}  // namespace
+
+std::string FormatLongDate(int64_t seconds) {
+  time_t t = static_cast<time_t>(seconds);
+  struct tm utc {};
+  gmtime_r(&t, &utc);
+  return std::to_string(utc.tm_mday) + " " + kMonths[utc.tm_mon] + " " + std::to_string(utc.tm_year + 1900);
+}
+
+std::string DicomDateToLong(const std::string& da) {
+  if (da.size() != 8 || !AllDigits(da, 0, 8)) return "";
+  const int month = ToInt(da, 4, 2);
+  if (month < 1 || month > 12) return "";
+  return std::to_string(ToInt(da, 6, 2)) + " " + kMonths[month - 1] + " " + da.substr(0, 4);
+}
+
 }  // namespace Time
 }  // namespace HospitalBridge

@@ -21,6 +21,13 @@ std::string DicomDateToIso(const std::string& da);
 std::string DicomTimeToIso(const std::string& tm);
 // Accepts "2024-01-15" or "20240115" with a real calendar date; gives "20240115".
 bool ParseDateParameter(const std::string& text, std::string& da);
+// The Unix time of 00:00 on DICOM date `da` in the server's time zone (the
+// reception's "today").
+int64_t LocalMidnight(const std::string& da);
+// "22 December 2026" (English month names), in UTC.
+std::string FormatLongDate(int64_t seconds);
+// DICOM DA → "22 December 2026"; "" when malformed.
+std::string DicomDateToLong(const std::string& da);
 
 }  // namespace Time
 }  // namespace HospitalBridge

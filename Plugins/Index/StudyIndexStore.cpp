@@ -155,6 +155,10 @@ StudyPage StudyIndexStore::Search(const StudyFilter& filter) {
     where += " AND study_date <> '' AND study_date <= ?";
     parameters.push_back(filter.toDate);
   }
+  if (filter.receivedFrom > 0) {
+    where += " AND last_received >= CAST(? AS INTEGER)";
+    parameters.push_back(std::to_string(filter.receivedFrom));
+  }
   if (!filter.modality.empty()) {
     where += " AND orthanc_id IN (SELECT orthanc_id FROM study_modalities WHERE modality = ?)";
     parameters.push_back(filter.modality);

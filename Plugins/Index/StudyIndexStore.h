@@ -15,7 +15,8 @@ struct StudyFilter {
   std::string fromDate;  // DICOM DA, inclusive
   std::string toDate;    // DICOM DA, inclusive
   std::string modality;
-  std::string text;  // words to find in patient name, description or accession number
+  std::string text;          // words to find in patient name, description or accession number
+  int64_t receivedFrom = 0;  // Unix seconds: studies that received an instance since
   int limit = 50;
   int offset = 0;
 };

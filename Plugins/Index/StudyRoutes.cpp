@@ -36,13 +36,14 @@ std::string DateParameter(const HttpRequest& request, const char* name) {
 }
 
 void RejectUnknownParameters(const HttpRequest& request) {
-  static const char* const kKnown[] = {"patient_id", "from", "to", "modality", "q", "limit", "offset"};
+  static const char* const kKnown[] = {"patient_id", "from",  "to",     "modality",
+                                       "q",          "limit", "offset", "received_from"};
   for (const auto& [name, value] : request.query) {
     bool known = false;
     for (const char* k : kKnown) known = known || name == k;
     if (!known) {
       throw HttpError(400, "Unknown parameter: " + name,
-                      "known parameters: patient_id, from, to, modality, q, limit, offset");
+                      "known parameters: patient_id, from, to, modality, q, limit, offset, received_from");
     }
   }
 }
@@ -57,6 +58,8 @@ StudyFilter ParseStudyFilter(const HttpRequest& request, const StudyIndexSetting
   if (!filter.fromDate.empty() && !filter.toDate.empty() && filter.fromDate > filter.toDate) {
     throw HttpError(400, "Invalid parameter: from", "from must not be after to");
   }
+  const std::string receivedFrom = DateParameter(request, "received_from");
+  if (!receivedFrom.empty()) filter.receivedFrom = Time::LocalMidnight(receivedFrom);
   filter.modality = request.Query("modality");
   if (!filter.modality.empty() && !Text::IsIdentifier(filter.modality, "", 1, 16)) {
     throw HttpError(400, "Invalid parameter: modality",

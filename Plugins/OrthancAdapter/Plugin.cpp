@@ -193,6 +193,9 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterIncomingHttpRequestFilter2(context, FilterRequest);
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge", HandleRest);
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge/(.*)", HandleRest);
+  // Patients' pages behind the QR codes.
+  OrthancPluginRegisterRestCallbackNoLock(context, "/s", HandleRest);
+  OrthancPluginRegisterRestCallbackNoLock(context, "/s/(.*)", HandleRest);
   OrthancPluginRegisterOnChangeCallback(context, OnChange);
   // Embedded from WebAssets/js/explorer-extension.js at build time.
   std::string explorer;

@@ -7,6 +7,12 @@ bool Finish(OrthancPluginContext* context, OrthancPluginErrorCode code, OrthancP
   if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem) {
     return false;
   }
+  if (code == OrthancPluginErrorCode_BadFileFormat || code == OrthancPluginErrorCode_BadRequest ||
+      code == OrthancPluginErrorCode_IncompatibleImageFormat ||
+      code == OrthancPluginErrorCode_CorruptedFile || code == OrthancPluginErrorCode_InexistentTag ||
+      code == OrthancPluginErrorCode_ParameterOutOfRange || code == OrthancPluginErrorCode_NotImplemented) {
+    throw OrthancRejected(OrthancPluginGetErrorDescription(context, code));
+  }
   if (code != OrthancPluginErrorCode_Success) {
     throw OrthancUnavailable("Orthanc failed on " + what + ": " +
                              OrthancPluginGetErrorDescription(context, code));
@@ -20,6 +26,14 @@ bool Finish(OrthancPluginContext* context, OrthancPluginErrorCode code, OrthancP
 bool SdkOrthancRest::Get(const std::string& uri, std::string& body) {
   OrthancPluginMemoryBuffer buffer;
   OrthancPluginErrorCode code = OrthancPluginRestApiGet(context_, &buffer, uri.c_str());
+  return Finish(context_, code, buffer, "GET " + uri, body);
+}
+
+bool SdkOrthancRest::GetAs(const std::string& uri, const std::string& accept, std::string& body) {
+  OrthancPluginMemoryBuffer buffer;
+  const char* keys[] = {"Accept"};
+  const char* values[] = {accept.c_str()};
+  OrthancPluginErrorCode code = OrthancPluginRestApiGet2(context_, &buffer, uri.c_str(), 1, keys, values, 0);
   return Finish(context_, code, buffer, "GET " + uri, body);
 }
 

@@ -10,6 +10,7 @@ class SdkOrthancRest : public IOrthancRest {
  public:
   explicit SdkOrthancRest(OrthancPluginContext* context) : context_(context) {}
   bool Get(const std::string& uri, std::string& body) override;
+  bool GetAs(const std::string& uri, const std::string& accept, std::string& body) override;
   bool Post(const std::string& uri, const std::string& body, std::string& answer) override;
 
  private:

@@ -10,11 +10,13 @@ bool EndsWith(const std::string& text, const std::string& suffix) {
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-HttpResponse Serve(const std::string& relative) {
+}  // namespace
+
+HttpResponse ServeWebAsset(const std::string& relative) {
   if (relative.find("..") != std::string::npos) throw HttpError(404, "No such page", relative);
   std::string content;
   const std::string path = "WebAssets/" + (relative.empty() ? std::string("index.html") : relative);
-  if (!FindEmbeddedFile(path, content)) throw HttpError(404, "No such page", "/bridge/app/" + relative);
+  if (!FindEmbeddedFile(path, content)) throw HttpError(404, "No such page", relative);
   HttpResponse response;
   response.contentType = ContentTypeFor(path);
   response.body = content;
@@ -22,7 +24,6 @@ HttpResponse Serve(const std::string& relative) {
   response.AddHeader("Cache-Control", "no-cache");
   return response;
 }
-}  // namespace
 
 const char* ContentTypeFor(const std::string& path) {
   if (EndsWith(path, ".html")) return "text/html; charset=utf-8";
@@ -36,10 +37,17 @@ const char* ContentTypeFor(const std::string& path) {
   return "application/octet-stream";
 }
 
-void AddSecurityHeaders(HttpResponse& response) {
+void AddSecurityHeaders(HttpResponse& response, bool patientFacing) {
   response.AddHeader("X-Content-Type-Options", "nosniff");
   response.AddHeader("X-Frame-Options", "DENY");
-  response.AddHeader("Referrer-Policy", "same-origin");
+  // A patient's page must not tell the next site where the phone came from:
+  // the first address carries the link's token.
+  response.AddHeader("Referrer-Policy", patientFacing ? "no-referrer" : "same-origin");
+  if (patientFacing) {
+    for (auto& header : response.headers) {
+      if (header.first == "Cache-Control") header.second = "no-store";
+    }
+  }
   response.AddHeader("Content-Security-Policy",
                      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                      "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
@@ -55,7 +63,7 @@ void RegisterStaticAssets(Router& router) {
   // "/bridge/app" and "/bridge/app/" both arrive here and both get the
   // dashboard (pages link with absolute paths, so either works).
   router.AddPublic("GET", "/bridge/app/{file*}",
-                   [](const RouteContext& ctx) { return Serve(ctx.Param("file")); });
+                   [](const RouteContext& ctx) { return ServeWebAsset(ctx.Param("file")); });
 }
 
 }  // namespace HospitalBridge

@@ -10,7 +10,11 @@ void RegisterStaticAssets(Router& router);
 
 const char* ContentTypeFor(const std::string& path);
 
-// Headers every /bridge/ answer carries.
-void AddSecurityHeaders(HttpResponse& response);
+// WebAssets/<relative> as embedded at build time; HttpError 404 if absent.
+HttpResponse ServeWebAsset(const std::string& relative);
+
+// Headers every /bridge/ and /s/ answer carries; patient-facing (/s/)
+// answers are never stored and never send a referrer.
+void AddSecurityHeaders(HttpResponse& response, bool patientFacing = false);
 
 }  // namespace HospitalBridge

@@ -1,0 +1,43 @@
+#pragma once
+// What a patient's phone gets from Orthanc through a share: the study
+// summary, the images of a series as JPEG, and the two downloads. Reads
+// Orthanc's REST API in process; the caller has already checked that the
+// resource belongs to the share.
+#include <json/json.h>
+
+#include <string>
+
+#include "Common/OrthancRest.h"
+
+namespace HospitalBridge {
+
+class PatientMedia {
+ public:
+  explicit PatientMedia(IOrthancRest& orthanc) : orthanc_(orthanc) {}
+
+  // The /s/api/share entry of one study; null when Orthanc no longer has it.
+  Json::Value StudySummary(const std::string& studyId, const std::string& hospital, bool canDownload);
+  // The Orthanc ID of the study holding a series or an instance; "" when
+  // Orthanc has no such resource.
+  std::string StudyOfSeries(const std::string& seriesId);
+  std::string StudyOfInstance(const std::string& instanceId);
+  // {"instances": [{"id", "number", "image"}]} in InstanceNumber order.
+  Json::Value SeriesInstances(const std::string& seriesId);
+  // A JPEG of the instance's first frame; `size` "thumb" or "full", `preset`
+  // a window preset id ("default" = the file's own window).
+  bool RenderJpeg(const std::string& instanceId, const std::string& size, const std::string& preset,
+                  std::string& jpeg);
+  // Orthanc's DICOMDIR archive of the study ("like a CD").
+  bool DicomZip(const std::string& studyId, std::string& zip);
+  // One JPEG per instance, in folders per series.
+  bool JpegZip(const std::string& studyId, std::string& zip);
+
+ private:
+  IOrthancRest& orthanc_;
+};
+
+// "Series 2 - Chest PA" → "02 Chest PA": letters, digits, spaces, '-' and
+// '_' only, for names inside archives.
+std::string SafeFileName(const std::string& text, size_t maxLength = 60);
+
+}  // namespace HospitalBridge

@@ -1,0 +1,31 @@
+#pragma once
+// Everything a patient's phone reaches, under /s/: the landing page behind
+// the QR code, the unlock form, the study pages and their images and
+// downloads. These routes are public to the staff gate; each one checks the
+// share session itself, and a session reaches only its share's studies.
+#include "Audit/AuditSink.h"
+#include "Common/Configuration.h"
+#include "Common/Router.h"
+#include "Registry/SiteStore.h"
+#include "Share/PatientMedia.h"
+#include "Share/ShareService.h"
+
+namespace HospitalBridge {
+
+struct PatientRoutesContext {
+  const Configuration& config;
+  ShareService& shares;
+  PatientMedia& media;
+  SiteStore& sites;
+  IAuditSink& audit;
+};
+
+void RegisterPatientRoutes(Router& router, PatientRoutesContext context);
+
+// The name of the share session cookie (Path=/s).
+extern const char kShareCookie[];
+
+// key=value&... of an HTML form, decoded.
+std::map<std::string, std::string> ParseFormBody(const std::string& body);
+
+}  // namespace HospitalBridge

@@ -1,0 +1,312 @@
+#include "Share/ShareRoutes.h"
+
+#include <algorithm>
+
+#include "Common/Errors.h"
+#include "Common/HtmlTemplate.h"
+#include "Common/Json.h"
+#include "Common/Text.h"
+#include "Common/Time.h"
+#include "Share/QrCode.h"
+
+namespace HospitalBridge {
+
+std::string PublicBaseUrl(const SharesSettings& settings, bool ssl, const HttpRequest& request) {
+  if (!settings.publicBaseUrl.empty()) return settings.publicBaseUrl;
+  std::string host = request.Header("host");
+  if (host.empty() || !Text::IsIdentifier(host, ".-:[]", 1, 255)) host = "localhost";
+  return std::string(ssl ? "https://" : "http://") + host;
+}
+
+namespace {
+
+ShareActor ActorOf(const RouteContext& ctx) {
+  return ShareActor{ctx.identity.username, RoleName(ctx.identity.role), ctx.request.remoteIp};
+}
+
+int64_t ShareId(const RouteContext& ctx) {
+  const std::string& text = ctx.Param("id");
+  if (!Text::IsDigits(text, 1, 18))
+    throw HttpError(404, "No such share", "share ids are numbers, got \"" + text + "\"");
+  return std::stoll(text);
+}
+
+ShareRequest ParseShareRequest(const Json::Value& body) {
+  static const char* const kKnown[] = {"study",       "patient_id", "valid_days", "second_factor",
+                                       "permissions", "max_uses",   "note",       "consent_attested"};
+  for (const std::string& name : body.getMemberNames()) {
+    bool known = false;
+    for (const char* k : kKnown) known = known || name == k;
+    if (!known) {
+      throw HttpError(
+          400, "Unknown field: " + name,
+          "known fields: study, patient_id, valid_days, second_factor, permissions, max_uses, note, "
+          "consent_attested");
+    }
+  }
+  auto text = [&body](const char* name, size_t max) {
+    const Json::Value& value = body[name];
+    if (value.isNull()) return std::string();
+    if (!value.isString() || value.asString().size() > max) {
+      throw HttpError(
+          400, std::string("Invalid field: ") + name,
+          std::string(name) + " must be a string of at most " + std::to_string(max) + " characters");
+    }
+    return value.asString();
+  };
+  ShareRequest request;
+  request.study = text("study", 128);
+  request.patientId = text("patient_id", 64);
+  request.note = text("note", 500);
+  if (body.isMember("second_factor")) request.secondFactor = text("second_factor", 16);
+  if (body.isMember("valid_days")) {
+    if (!body["valid_days"].isInt())
+      throw HttpError(400, "Invalid field: valid_days", "valid_days must be a number of days");
+    request.validDays = body["valid_days"].asInt();
+    if (request.validDays < 1)
+      throw HttpError(400, "Invalid field: valid_days", "valid_days must be at least 1");
+  }
+  if (!body["max_uses"].isNull()) {
+    if (!body["max_uses"].isInt() || body["max_uses"].asInt() < 1) {
+      throw HttpError(400, "Invalid field: max_uses", "max_uses must be empty or between 1 and 1000");
+    }
+    request.maxUses = body["max_uses"].asInt();
+  }
+  if (body.isMember("consent_attested")) {
+    if (!body["consent_attested"].isBool()) {
+      throw HttpError(400, "Invalid field: consent_attested", "consent_attested must be true or false");
+    }
+    request.consentAttested = body["consent_attested"].asBool();
+  }
+  if (body.isMember("permissions")) {
+    const Json::Value& permissions = body["permissions"];
+    if (!permissions.isArray())
+      throw HttpError(400, "Invalid field: permissions", "permissions must be a list");
+    bool view = false;
+    request.canDownload = false;
+    for (const Json::Value& permission : permissions) {
+      const std::string name = permission.isString() ? permission.asString() : "";
+      if (name == "view") {
+        view = true;
+      } else if (name == "download") {
+        request.canDownload = true;
+      } else {
+        throw HttpError(400, "Invalid field: permissions", "permissions are \"view\" and \"download\"");
+      }
+    }
+    if (!view) throw HttpError(400, "Invalid field: permissions", "a link always allows \"view\"");
+  }
+  return request;
+}
+
+struct StaffShares {
+  ShareRoutesContext context;
+
+  Json::Value CreatedJson(const CreatedShare& created, const HttpRequest& request) {
+    Json::Value answer(Json::objectValue);
+    const std::string id = std::to_string(created.share.id);
+    answer["share"] = context.shares.ToJson(created.share);
+    answer["token"] = created.token;
+    if (!created.pin.empty()) answer["pin"] = created.pin;
+    answer["url"] = PublicBaseUrl(context.config.shares, context.config.orthanc.sslEnabled, request) + "/s/" +
+                    created.token;
+    answer["qr_png"] = "/bridge/shares/" + id + "/qr.png";
+    answer["qr_svg"] = "/bridge/shares/" + id + "/qr.svg";
+    answer["slip"] = "/bridge/shares/" + id + "/slip";
+    return answer;
+  }
+
+  // The link of a slip not printed yet; 410 once printed.
+  std::string PendingUrl(int64_t id, const HttpRequest& request, PendingSlip* slip = nullptr) {
+    context.shares.Get(id);
+    std::optional<PendingSlip> pending = context.shares.Store().FindPendingSlip(id);
+    if (!pending) {
+      throw HttpError(
+          410, "Already printed",
+          "the slip of share #" + std::to_string(id) +
+              " was printed (or is too old), and its link is no longer kept. Use Reprint to make a new "
+              "link and slip.");
+    }
+    if (slip != nullptr) *slip = *pending;
+    return PublicBaseUrl(context.config.shares, context.config.orthanc.sslEnabled, request) + "/s/" +
+           pending->token;
+  }
+
+  HttpResponse Slip(const RouteContext& ctx) {
+    const int64_t id = ShareId(ctx);
+    Share share = context.shares.Get(id);
+    TemplateValues values;
+    values["hospital_name"] = context.config.siteName;
+    if (std::optional<Site> site = context.sites.Find(context.config.siteId)) {
+      if (!site->name.empty()) values["hospital_name"] = site->name;
+      values["hospital_phone"] = site->phone;
+      values["hospital_email"] = site->email;
+      values["hospital_address"] = site->address;
+    }
+    PendingSlip slip;
+    std::string url;
+    try {
+      url = PendingUrl(id, ctx.request, &slip);
+    } catch (const HttpError& e) {
+      if (e.Status() != 410) throw;
+      values["kind"] = "printed";
+      values["title"] = "This slip was already printed";
+      values["message"] = e.Detail();
+      HttpResponse response;
+      response.status = 410;
+      response.contentType = "text/html; charset=utf-8";
+      response.body = RenderEmbeddedTemplate("notice.html", values);
+      return response;
+    }
+    Json::Value json = context.shares.ToJson(share);
+    values["patient_name"] = share.patientName;
+    values["patient_id"] = share.patientId;
+    if (!json["studies"].empty()) {
+      std::string da = json["studies"][0]["date"].asString();
+      da.erase(std::remove(da.begin(), da.end(), '-'), da.end());
+      values["study_date"] = Time::DicomDateToLong(da);
+      values["study_description"] = json["studies"][0]["description"].asString();
+    }
+    if (json["studies"].size() > 1) {
+      values["more_studies"] = "and " + std::to_string(json["studies"].size() - 1) + " more " +
+                               (json["studies"].size() == 2 ? "study" : "studies");
+    }
+    values["expires"] = Time::FormatLongDate(share.expiresAt);
+    values["pin"] = slip.pin;
+    values["birth_date"] = share.secondFactor == "birth-date" ? "1" : "";
+    values["none"] = share.secondFactor == "none" ? "1" : "";
+    values["qr_svg"] = QrCode(url).Svg();
+    values["url"] = url;
+    values["share_id"] = std::to_string(id);
+    values["format"] = ctx.request.Query("format") == "receipt" ? "receipt" : "a6";
+    HttpResponse response;
+    response.contentType = "text/html; charset=utf-8";
+    response.body = RenderEmbeddedTemplate("slip.html", values);
+    return response;
+  }
+};
+
+}  // namespace
+
+void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
+  auto staff = std::make_shared<StaffShares>(StaffShares{context});
+  const RoleSet roles = RoleSet::Staff();
+
+  router.Add("POST", "/bridge/shares", roles, [staff](const RouteContext& ctx) {
+    ShareRequest request = ParseShareRequest(JsonText::ParseRequestObject(ctx.request.body));
+    return HttpResponse::Json(
+        staff->CreatedJson(staff->context.shares.Create(request, ActorOf(ctx)), ctx.request));
+  });
+
+  router.Add("GET", "/bridge/shares", roles, [staff](const RouteContext& ctx) {
+    static const char* const kKnown[] = {"status", "patient_id", "study", "q", "limit", "offset"};
+    for (const auto& [name, value] : ctx.request.query) {
+      bool known = false;
+      for (const char* k : kKnown) known = known || name == k;
+      if (!known)
+        throw HttpError(400, "Unknown parameter: " + name,
+                        "known: status, patient_id, study, q, limit, offset");
+    }
+    ShareFilter filter;
+    filter.status = ctx.request.Query("status");
+    if (!filter.status.empty() && filter.status != "all" &&
+        LinkStateOf(filter.status) == LinkState::kInvalid) {
+      throw HttpError(400, "Invalid parameter: status",
+                      "status is active, revoked, expired, locked, used-up or all");
+    }
+    filter.patientId = ctx.request.Query("patient_id");
+    filter.studyOrthancId = ctx.request.Query("study");
+    filter.text = ctx.request.Query("q");
+    auto number = [&ctx](const char* name, int fallback, int min, int max) {
+      const std::string text = ctx.request.Query(name);
+      if (text.empty()) return fallback;
+      if (!Text::IsDigits(text, 1, 9) || std::stoi(text) < min || std::stoi(text) > max) {
+        throw HttpError(
+            400, std::string("Invalid parameter: ") + name,
+            std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+      }
+      return std::stoi(text);
+    };
+    filter.limit = number("limit", 50, 1, 500);
+    filter.offset = number("offset", 0, 0, 100000000);
+    SharePage page = staff->context.shares.Store().List(filter, Time::NowSeconds());
+    Json::Value answer(Json::objectValue);
+    answer["shares"] = Json::Value(Json::arrayValue);
+    for (const Share& share : page.shares) answer["shares"].append(staff->context.shares.ToJson(share));
+    answer["total"] = static_cast<Json::Int64>(page.total);
+    return HttpResponse::Json(answer);
+  });
+
+  router.Add("GET", "/bridge/shares/pending", roles, [staff](const RouteContext&) {
+    staff->context.shares.Maintain();
+    Json::Value answer(Json::objectValue);
+    answer["shares"] = Json::Value(Json::arrayValue);
+    for (const Share& share : staff->context.shares.Store().PendingSlips(Time::NowSeconds())) {
+      answer["shares"].append(staff->context.shares.ToJson(share));
+    }
+    return HttpResponse::Json(answer);
+  });
+
+  router.Add("GET", "/bridge/shares/{id}", roles, [staff](const RouteContext& ctx) {
+    return HttpResponse::Json(staff->context.shares.ToJson(staff->context.shares.Get(ShareId(ctx))));
+  });
+
+  auto revoke = [staff](const RouteContext& ctx) {
+    std::string reason;
+    if (!ctx.request.body.empty()) {
+      Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
+      if (!body["reason"].isNull() &&
+          (!body["reason"].isString() || body["reason"].asString().size() > 500)) {
+        throw HttpError(400, "Invalid field: reason", "reason must be a string of at most 500 characters");
+      }
+      reason = body.get("reason", "").asString();
+    }
+    Share share = staff->context.shares.Revoke(ShareId(ctx), reason, ActorOf(ctx));
+    return HttpResponse::Json(staff->context.shares.ToJson(share));
+  };
+  router.Add("POST", "/bridge/shares/{id}/revoke", roles, revoke);
+  router.Add("DELETE", "/bridge/shares/{id}", roles, revoke);
+
+  router.Add("POST", "/bridge/shares/{id}/unlock", roles, [staff](const RouteContext& ctx) {
+    return HttpResponse::Json(
+        staff->context.shares.ToJson(staff->context.shares.ClearLock(ShareId(ctx), ActorOf(ctx))));
+  });
+
+  router.Add("POST", "/bridge/shares/{id}/reprint", roles, [staff](const RouteContext& ctx) {
+    return HttpResponse::Json(
+        staff->CreatedJson(staff->context.shares.Reprint(ShareId(ctx), ActorOf(ctx)), ctx.request));
+  });
+
+  router.Add("POST", "/bridge/shares/{id}/printed", roles, [staff](const RouteContext& ctx) {
+    return HttpResponse::Json(
+        staff->context.shares.ToJson(staff->context.shares.MarkPrinted(ShareId(ctx), ActorOf(ctx))));
+  });
+
+  router.Add("GET", "/bridge/shares/{id}/qr.png", roles, [staff](const RouteContext& ctx) {
+    const std::string url = staff->PendingUrl(ShareId(ctx), ctx.request);
+    int scale = 8;
+    const std::string requested = ctx.request.Query("scale");
+    if (!requested.empty()) {
+      if (!Text::IsDigits(requested, 1, 2) || std::stoi(requested) < 1 || std::stoi(requested) > 32) {
+        throw HttpError(400, "Invalid parameter: scale", "scale is 1 to 32 pixels per module");
+      }
+      scale = std::stoi(requested);
+    }
+    HttpResponse response;
+    response.contentType = "image/png";
+    response.body = QrCode(url).Png(scale);
+    return response;
+  });
+
+  router.Add("GET", "/bridge/shares/{id}/qr.svg", roles, [staff](const RouteContext& ctx) {
+    HttpResponse response;
+    response.contentType = "image/svg+xml";
+    response.body = QrCode(staff->PendingUrl(ShareId(ctx), ctx.request)).Svg();
+    return response;
+  });
+
+  router.Add("GET", "/bridge/shares/{id}/slip", roles,
+             [staff](const RouteContext& ctx) { return staff->Slip(ctx); });
+}
+
+}  // namespace HospitalBridge

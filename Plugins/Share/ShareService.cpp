@@ -1,0 +1,498 @@
+#include "Share/ShareService.h"
+
+#include <algorithm>
+
+#include "Common/Crypto.h"
+#include "Common/Errors.h"
+#include "Common/Json.h"
+#include "Common/Log.h"
+#include "Common/Text.h"
+#include "Common/Time.h"
+#include "Index/StudyReader.h"
+
+namespace HospitalBridge {
+
+namespace {
+// Failed look-ups and unlocks are counted per address only: a share's own
+// failures are counted in the database (and lock it), so the per-"user"
+// counter of LoginThrottle is given a limit it never reaches.
+constexpr int kNoPerKeyLimit = 1 << 30;
+constexpr int64_t kMaxStudiesPerShare = 500;
+
+std::string NewPin() {
+  // Rejection sampling keeps the six digits uniform.
+  while (true) {
+    const std::string bytes = Crypto::RandomBytes(4);
+    uint32_t value = 0;
+    for (unsigned char c : bytes) value = (value << 8) | c;
+    if (value >= 4294000000u) continue;  // largest multiple of 10^6 below 2^32
+    std::string pin = std::to_string(value % 1000000);
+    return std::string(6 - pin.size(), '0') + pin;
+  }
+}
+
+std::string DaysFromNowDa(int days) {
+  const int64_t at = Time::NowSeconds() + static_cast<int64_t>(days) * 86400;
+  std::string iso = Time::FormatIsoUtc(at);  // 2026-11-22T...
+  return iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2);
+}
+}  // namespace
+
+LinkState LinkStateOf(const std::string& status) {
+  if (status == "active") return LinkState::kActive;
+  if (status == "revoked") return LinkState::kRevoked;
+  if (status == "expired") return LinkState::kExpired;
+  if (status == "locked") return LinkState::kLocked;
+  if (status == "used-up") return LinkState::kUsedUp;
+  return LinkState::kInvalid;
+}
+
+ShareService::ShareService(ShareStore& store, StudyIndexStore& studies, IOrthancRest& orthanc,
+                           PatientStore* patients, ConsentService* consent, IAuditSink& audit,
+                           const Configuration& config)
+    : store_(store),
+      studies_(studies),
+      orthanc_(orthanc),
+      patients_(patients),
+      consent_(consent),
+      audit_(audit),
+      settings_(config.shares),
+      siteId_(config.siteId),
+      sharePermitsByDefault_(config.consent.sharePermitsByDefault),
+      addressThrottle_(kNoPerKeyLimit, config.shares.maxFailuresPerAddress, config.shares.windowMinutes * 60,
+                       config.shares.lockoutMinutes * 60) {}
+
+std::string ShareService::SecretHash(const std::string& secret, const std::string& salt) const {
+  return Crypto::Pbkdf2Sha256(secret, salt, settings_.secretHashIterations, 32);
+}
+
+void ShareService::Audit(const std::string& action, const Share& share, const ShareActor& actor,
+                         const std::string& outcome, Json::Value detail) {
+  AuditEvent event;
+  const bool patient = actor.role.empty() && actor.name.rfind("share #", 0) == 0;
+  event.actorName = actor.name;
+  event.actorRole = actor.role;
+  event.actorKind = patient ? "share" : (actor.role.empty() ? "system" : "user");
+  event.sourceIp = actor.ip;
+  event.action = action;
+  event.outcome = outcome;
+  event.dicomPatientId = share.patientId;
+  event.patientId = share.registryPatient;
+  if (share.studies.size() == 1) event.studyUid = share.studies.front().studyUid;
+  event.detail = std::move(detail);
+  event.detail["share_id"] = static_cast<Json::Int64>(share.id);
+  audit_.Record(event);
+}
+
+std::optional<StudyRecord> ShareService::FindStudy(const std::string& idOrUid) {
+  if (std::optional<StudyRecord> found = studies_.FindByOrthancId(idOrUid)) return found;
+  if (std::optional<StudyRecord> found = studies_.FindByUid(idOrUid)) return found;
+  // Not indexed yet (it may still be arriving): ask Orthanc itself.
+  std::string orthancId = idOrUid;
+  std::string answer;
+  Json::Value lookup;
+  if (orthanc_.Post("/tools/lookup", idOrUid, answer) && JsonText::Parse(answer, lookup) &&
+      lookup.isArray()) {
+    for (const Json::Value& item : lookup) {
+      if (item.get("Type", "").asString() == "Study") orthancId = item.get("ID", "").asString();
+    }
+  }
+  if (!Text::IsIdentifier(orthancId, "-", 1, 64)) return std::nullopt;
+  StudyReader reader(orthanc_);
+  return reader.Read(orthancId, nullptr);
+}
+
+std::vector<StudyRecord> ShareService::ResolveStudies(const ShareRequest& request) {
+  std::vector<StudyRecord> found;
+  if (!request.study.empty()) {
+    std::optional<StudyRecord> study = FindStudy(request.study);
+    if (!study) throw HttpError(404, "No such study", "Orthanc has no study \"" + request.study + "\"");
+    found.push_back(*study);
+    return found;
+  }
+  StudyFilter filter;
+  filter.patientId = request.patientId;
+  filter.limit = static_cast<int>(kMaxStudiesPerShare);
+  found = studies_.Search(filter).studies;
+  if (found.empty()) {
+    throw HttpError(404, "No studies for this patient",
+                    "no study of PatientID \"" + request.patientId + "\" is stored here");
+  }
+  std::reverse(found.begin(), found.end());  // oldest first on the slip and the phone
+  return found;
+}
+
+bool ShareService::ConsentPermits(const std::string& registryPatient) {
+  if (consent_ == nullptr) return true;
+  if (registryPatient.empty()) return sharePermitsByDefault_;
+  return consent_->Permits(registryPatient, ConsentKind::kShare);
+}
+
+CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor& actor) {
+  if (request.study.empty() == request.patientId.empty()) {
+    throw HttpError(400, "Say what to share", "give either \"study\" or \"patient_id\", not both");
+  }
+  const int validDays = request.validDays == 0 ? settings_.defaultValidDays : request.validDays;
+  if (validDays < 1 || validDays > settings_.maxValidDays) {
+    throw HttpError(400, "Invalid field: valid_days",
+                    "valid_days must be between 1 and " + std::to_string(settings_.maxValidDays));
+  }
+  if (request.secondFactor != "pin" && request.secondFactor != "birth-date" &&
+      request.secondFactor != "none") {
+    throw HttpError(400, "Invalid field: second_factor", "second_factor must be pin, birth-date or none");
+  }
+  if (request.secondFactor == "none" && !settings_.allowNoSecondFactor) {
+    throw HttpError(
+        400, "A second factor is required",
+        "this site does not allow links without a PIN or birth date (Shares.AllowNoSecondFactor)");
+  }
+  if (request.maxUses < 0 || request.maxUses > 1000) {
+    throw HttpError(400, "Invalid field: max_uses", "max_uses must be empty or between 1 and 1000");
+  }
+
+  std::vector<StudyRecord> studies = ResolveStudies(request);
+  const StudyRecord& first = studies.front();
+  Share share;
+  share.scope = request.study.empty() ? "patient" : "study";
+  share.patientId = first.patientId;
+  share.patientName = first.patientName;
+  share.birthDate = first.patientBirthDate;
+  if (patients_ != nullptr) {
+    if (std::optional<Patient> patient = patients_->FindByIdentifier(siteId_, first.patientId)) {
+      share.registryPatient = patient->id;
+    }
+  }
+  bool restricted = false;
+  for (const StudyRecord& study : studies) {
+    restricted = restricted || study.restrictedShare;
+    share.studies.push_back(ShareStudyRef{study.orthancId, study.studyUid});
+  }
+  const bool permitted = ConsentPermits(share.registryPatient) && !restricted;
+  if (!permitted && !request.consentAttested) {
+    throw HttpError(409, "Consent required",
+                    "the patient's consent does not permit share links (no consent recorded, or a refusal). "
+                    "Record the patient's consent, or confirm that the patient agreed today "
+                    "(\"consent_attested\": true).");
+  }
+  if (!permitted && request.automatic) return CreatedShare{};  // never reached: auto-share checks first
+
+  CreatedShare created;
+  created.token = Crypto::NewToken();
+  share.tokenHash = Crypto::Sha256(created.token);
+  share.secondFactor = request.secondFactor;
+  if (request.secondFactor == "pin") {
+    created.pin = NewPin();
+  } else if (request.secondFactor == "birth-date") {
+    if (share.birthDate.size() != 8) {
+      throw HttpError(400, "No birth date", "the study has no PatientBirthDate; use a PIN instead");
+    }
+  }
+  if (request.secondFactor != "none") {
+    share.secretSalt = Crypto::RandomBytes(16);
+    share.secretHash =
+        SecretHash(request.secondFactor == "pin" ? created.pin : share.birthDate, share.secretSalt);
+  }
+  share.canDownload = request.canDownload;
+  share.maxUses = request.maxUses;
+  share.createdAt = Time::NowSeconds();
+  share.createdBy = actor.name;
+  share.expiresAt = share.createdAt + static_cast<int64_t>(validDays) * 86400;
+  share.automatic = request.automatic;
+  share.replaces = request.replaces;
+  share.note = request.note;
+
+  if (!permitted && consent_ != nullptr && !share.registryPatient.empty()) {
+    // The attestation is a consent record like any other, so the consent
+    // history explains why this link exists.
+    ConsentRecord record;
+    record.patientId = share.registryPatient;
+    record.kind = "share";
+    record.decision = "permit";
+    record.method = "attestation";
+    record.validUntil = DaysFromNowDa(validDays);
+    record.note = "Attested by " + actor.name + " when creating a share link";
+    record.recordedBy = actor.name;
+    consent_->Record(record, "");
+  }
+
+  PendingSlip slip;
+  slip.token = created.token;
+  slip.pin = created.pin;
+  share.id = store_.Insert(share, slip);
+  created.share = *store_.Find(share.id);
+
+  AuditEvent event;
+  event.actorName = actor.name;
+  event.actorRole = actor.role;
+  event.actorKind = request.automatic ? "system" : "user";
+  event.sourceIp = actor.ip;
+  event.action = "share.created";
+  event.dicomPatientId = share.patientId;
+  event.patientId = share.registryPatient;
+  if (share.studies.size() == 1) event.studyUid = share.studies.front().studyUid;
+  event.detail["share_id"] = static_cast<Json::Int64>(share.id);
+  event.detail["studies"] = static_cast<Json::Int64>(share.studies.size());
+  event.detail["second_factor"] = share.secondFactor;
+  event.detail["valid_days"] = validDays;
+  event.detail["download"] = share.canDownload;
+  event.detail["max_uses"] = static_cast<Json::Int64>(share.maxUses);
+  event.detail["automatic"] = share.automatic;
+  event.detail["consent"] = permitted ? "permitted" : "attested";
+  if (share.replaces > 0) event.detail["replaces"] = static_cast<Json::Int64>(share.replaces);
+  audit_.Record(event);
+  return created;
+}
+
+Share ShareService::Get(int64_t id) {
+  std::optional<Share> share = store_.Find(id);
+  if (!share) throw HttpError(404, "No such share", "no share #" + std::to_string(id));
+  return *share;
+}
+
+CreatedShare ShareService::Reprint(int64_t id, const ShareActor& actor) {
+  Share old = Get(id);
+  const int64_t now = Time::NowSeconds();
+  const std::string status = old.Status(now);
+  if (status == "revoked" || status == "expired") {
+    throw HttpError(409, "Cannot reprint a " + status + " link", "create a new share instead");
+  }
+  ShareRequest request;
+  if (old.scope == "study" && !old.studies.empty()) {
+    request.study = old.studies.front().orthancId;
+  } else {
+    request.patientId = old.patientId;
+  }
+  request.validDays = static_cast<int>(std::max<int64_t>(1, (old.expiresAt - now + 86399) / 86400));
+  request.validDays = std::min(request.validDays, settings_.maxValidDays);
+  request.secondFactor = old.secondFactor;
+  request.canDownload = old.canDownload;
+  request.maxUses = old.maxUses;
+  // The old link stood on a permit or an attestation already recorded.
+  request.consentAttested = true;
+  request.note = old.note;
+  request.replaces = old.id;
+  CreatedShare created = Create(request, actor);
+  store_.SetReplacedBy(old.id, created.share.id);
+  Revoke(old.id, "reprinted as #" + std::to_string(created.share.id), actor);
+  created.share = *store_.Find(created.share.id);
+  return created;
+}
+
+Share ShareService::Revoke(int64_t id, const std::string& reason, const ShareActor& actor) {
+  Share share = Get(id);
+  if (store_.Revoke(id, actor.name, reason.empty() ? "revoked by staff" : reason, Time::NowSeconds())) {
+    Json::Value detail(Json::objectValue);
+    detail["reason"] = reason;
+    Audit("share.revoked", share, actor, "success", detail);
+  }
+  return Get(id);
+}
+
+Share ShareService::ClearLock(int64_t id, const ShareActor& actor) {
+  Share share = Get(id);
+  store_.ClearLock(id);
+  Audit("share.unlocked", share, actor);
+  return Get(id);
+}
+
+Share ShareService::MarkPrinted(int64_t id, const ShareActor& actor) {
+  Share share = Get(id);
+  if (share.slipPending) {
+    store_.MarkPrinted(id, Time::NowSeconds());
+    Audit("share.printed", share, actor);
+  }
+  return Get(id);
+}
+
+Json::Value ShareService::ToJson(const Share& share) {
+  const int64_t now = Time::NowSeconds();
+  Json::Value json(Json::objectValue);
+  json["id"] = static_cast<Json::Int64>(share.id);
+  json["status"] = share.Status(now);
+  json["scope"] = share.scope;
+  json["patient_id"] = share.patientId;
+  json["patient_name"] = share.patientName;
+  json["patient_birth_date"] = Time::DicomDateToIso(share.birthDate);
+  json["registry_patient"] = share.registryPatient;
+  json["studies"] = Json::Value(Json::arrayValue);
+  for (const ShareStudyRef& ref : share.studies) {
+    Json::Value study(Json::objectValue);
+    study["id"] = ref.orthancId;
+    study["study_uid"] = ref.studyUid;
+    std::optional<StudyRecord> record = studies_.FindByOrthancId(ref.orthancId);
+    study["date"] = record ? Time::DicomDateToIso(record->studyDate) : "";
+    study["description"] = record ? record->description : "";
+    study["modalities"] = Json::Value(Json::arrayValue);
+    if (record) {
+      for (const std::string& modality : record->modalities) study["modalities"].append(modality);
+    }
+    study["available"] = record.has_value();
+    json["studies"].append(study);
+  }
+  json["second_factor"] = share.secondFactor;
+  json["permissions"] = Json::Value(Json::arrayValue);
+  json["permissions"].append("view");
+  if (share.canDownload) json["permissions"].append("download");
+  json["max_uses"] = share.maxUses > 0 ? Json::Value(static_cast<Json::Int64>(share.maxUses)) : Json::Value();
+  json["uses"] = static_cast<Json::Int64>(share.uses);
+  json["failed_attempts"] = static_cast<Json::Int64>(share.failedAttempts);
+  json["created_at"] = Time::FormatIsoUtc(share.createdAt);
+  json["created_by"] = share.createdBy;
+  json["expires_at"] = Time::FormatIsoUtc(share.expiresAt);
+  json["revoked_at"] = Time::FormatIsoUtc(share.revokedAt);
+  json["revoked_by"] = share.revokedBy;
+  json["revoke_reason"] = share.revokeReason;
+  json["locked_at"] = Time::FormatIsoUtc(share.lockedAt);
+  json["last_used_at"] = Time::FormatIsoUtc(share.lastUsedAt);
+  json["printed_at"] = Time::FormatIsoUtc(share.printedAt);
+  json["auto"] = share.automatic;
+  json["replaces"] =
+      share.replaces > 0 ? Json::Value(static_cast<Json::Int64>(share.replaces)) : Json::Value();
+  json["replaced_by"] =
+      share.replacedBy > 0 ? Json::Value(static_cast<Json::Int64>(share.replacedBy)) : Json::Value();
+  json["slip_pending"] = share.slipPending;
+  json["note"] = share.note;
+  return json;
+}
+
+LinkState ShareService::LookUp(const std::string& token, std::optional<Share>& share) {
+  // Hash whatever arrived: a malformed token takes the same path as a
+  // well-formed unknown one, and neither differs in work from a revoked one
+  // until the answer is chosen.
+  share = store_.FindByTokenHash(Crypto::Sha256(token));
+  if (!share) {
+    (void)store_.Find(-1);  // the second query a found share costs
+    return LinkState::kInvalid;
+  }
+  return LinkStateOf(share->Status(Time::NowSeconds()));
+}
+
+UnlockOutcome ShareService::Unlock(const Share& share, const std::string& pin, const std::string& birthDate,
+                                   const std::string& ip) {
+  UnlockOutcome outcome;
+  const int64_t now = Time::NowSeconds();
+  ShareActor patient{"share #" + std::to_string(share.id), "", ip};
+  std::string secret;
+  bool wellFormed = true;
+  if (share.secondFactor == "pin") {
+    secret = Text::Trim(pin);
+    wellFormed = Text::IsDigits(secret, 6, 6);
+    outcome.message = wellFormed ? "That PIN is not right. Check the 6 digits printed on your slip."
+                                 : "The PIN is the 6 digits printed on your slip (numbers only).";
+  } else if (share.secondFactor == "birth-date") {
+    std::string da;
+    wellFormed = Time::ParseDateParameter(Text::Trim(birthDate), da);
+    secret = da;
+    outcome.message = wellFormed ? "That date of birth does not match. Check the day, month and year."
+                                 : "Enter your date of birth (day, month and year).";
+  }
+  bool right = share.secondFactor == "none";
+  if (!right && wellFormed) {
+    right = Crypto::ConstantTimeEquals(SecretHash(secret, share.secretSalt), share.secretHash);
+  }
+  if (!right) {
+    const int64_t failures = store_.RecordFailure(share.id, settings_.maxFailedUnlocks, now);
+    RecordAddressFailure(ip);
+    outcome.attemptsLeft = static_cast<int>(std::max<int64_t>(0, settings_.maxFailedUnlocks - failures));
+    Json::Value detail(Json::objectValue);
+    detail["failures"] = static_cast<Json::Int64>(failures);
+    detail["well_formed"] = wellFormed;
+    Audit("share.unlock_failed", share, patient, "failure", detail);
+    if (outcome.attemptsLeft == 0) {
+      outcome.kind = UnlockOutcome::Kind::kLocked;
+      Audit("share.locked", share, patient, "failure");
+    } else {
+      outcome.kind = UnlockOutcome::Kind::kWrongSecret;
+    }
+    return outcome;
+  }
+  if (!store_.RecordUse(share.id, now)) {
+    outcome.kind = UnlockOutcome::Kind::kUsedUp;
+    return outcome;
+  }
+  outcome.kind = UnlockOutcome::Kind::kOpened;
+  outcome.message.clear();
+  outcome.sessionToken = Crypto::NewToken();
+  outcome.sessionExpiresAt =
+      std::min(now + static_cast<int64_t>(settings_.sessionMinutes) * 60, share.expiresAt);
+  store_.CreateSession(Crypto::Sha256(outcome.sessionToken), share.id, outcome.sessionExpiresAt, ip, now);
+  Audit("share.opened", share, patient);
+  return outcome;
+}
+
+std::optional<Share> ShareService::SessionShare(const std::string& sessionToken, int64_t* sessionExpiresAt) {
+  if (sessionToken.empty() || sessionToken.size() > 64) return std::nullopt;
+  const int64_t now = Time::NowSeconds();
+  std::optional<ShareStore::Session> session = store_.FindSession(Crypto::Sha256(sessionToken), now);
+  if (!session) return std::nullopt;
+  if (sessionExpiresAt != nullptr) *sessionExpiresAt = session->expiresAt;
+  std::optional<Share> share = store_.Find(session->shareId);
+  if (!share || share->revokedAt > 0 || share->expiresAt <= now) return std::nullopt;
+  return share;
+}
+
+void ShareService::EndSession(const std::string& sessionToken) {
+  if (!sessionToken.empty()) store_.DeleteSession(Crypto::Sha256(sessionToken));
+}
+
+int64_t ShareService::RetryAfter(const std::string& ip) {
+  return addressThrottle_.RetryAfter("", ip, Time::NowSeconds());
+}
+
+void ShareService::RecordAddressFailure(const std::string& ip) {
+  addressThrottle_.RecordFailure("", ip, Time::NowSeconds());
+}
+
+void ShareService::OnStudyIndexed(const StudyRecord& study, bool stable) {
+  const AutoShareSettings& autoShare = settings_.autoShare;
+  if (!stable || !autoShare.enabled) return;
+  bool matches = false;
+  for (const std::string& modality : study.modalities) {
+    matches = matches || std::find(autoShare.modalities.begin(), autoShare.modalities.end(), modality) !=
+                             autoShare.modalities.end();
+  }
+  for (const StudySource& source : study.sources) {
+    matches = matches ||
+              (!source.aet.empty() && std::find(autoShare.callingAets.begin(), autoShare.callingAets.end(),
+                                                source.aet) != autoShare.callingAets.end());
+  }
+  if (!matches || store_.HasAutomaticShare(study.orthancId)) return;
+  if (study.restrictedShare) {
+    Log::Info("auto-share skipped study " + study.studyUid + ": the patient's consent restricts sharing");
+    return;
+  }
+  std::string registryPatient;
+  if (patients_ != nullptr) {
+    if (std::optional<Patient> patient = patients_->FindByIdentifier(siteId_, study.patientId)) {
+      registryPatient = patient->id;
+    }
+  }
+  if (!ConsentPermits(registryPatient)) {
+    Log::Info("auto-share skipped study " + study.studyUid + ": no share consent for the patient");
+    return;
+  }
+  ShareRequest request;
+  request.study = study.orthancId;
+  request.validDays = autoShare.validDays;
+  request.automatic = true;
+  try {
+    CreatedShare created = Create(request, ShareActor{"auto-share", "", ""});
+    Log::Info("auto-share: link #" + std::to_string(created.share.id) + " made for study " + study.studyUid);
+  } catch (const std::exception& e) {
+    Log::Warning("auto-share failed for study " + study.studyUid + ": " + e.what());
+  }
+}
+
+void ShareService::RevokeForPatient(const std::string& registryPatientId) {
+  for (int64_t id : store_.ActiveForRegistryPatient(registryPatientId, Time::NowSeconds())) {
+    Revoke(id, "share consent withdrawn", ShareActor{"consent", "", ""});
+  }
+}
+
+void ShareService::Maintain() {
+  const int64_t now = Time::NowSeconds();
+  store_.PurgeSessions(now);
+  store_.PurgePendingSlips(now - static_cast<int64_t>(settings_.pendingSlipHours) * 3600);
+}
+
+}  // namespace HospitalBridge

@@ -1,0 +1,119 @@
+#pragma once
+// The rules of share links: who gets one for what, how a phone unlocks it,
+// when it stops working. Secrets are made here and leave only once, in the
+// answer to the member of staff who made the link (and on the slip, which
+// forgets them once printed).
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "Audit/AuditSink.h"
+#include "Common/Configuration.h"
+#include "Common/OrthancRest.h"
+#include "Consent/ConsentService.h"
+#include "Index/StudyIndexStore.h"
+#include "Registry/PatientStore.h"
+#include "Security/LoginThrottle.h"
+#include "Share/ShareStore.h"
+
+namespace HospitalBridge {
+
+// Who asks, for the audit trail.
+struct ShareActor {
+  std::string name;  // user name, or "auto-share"
+  std::string role;
+  std::string ip;
+};
+
+struct ShareRequest {
+  std::string study;      // Orthanc ID or StudyInstanceUID
+  std::string patientId;  // or every study of this DICOM PatientID
+  int validDays = 0;      // 0 = the default
+  std::string secondFactor = "pin";
+  bool canDownload = true;
+  int64_t maxUses = 0;
+  bool consentAttested = false;
+  std::string note;
+  bool automatic = false;
+  int64_t replaces = 0;
+};
+
+struct CreatedShare {
+  Share share;
+  std::string token;
+  std::string pin;
+};
+
+enum class LinkState { kInvalid, kActive, kRevoked, kExpired, kLocked, kUsedUp };
+LinkState LinkStateOf(const std::string& status);
+
+struct UnlockOutcome {
+  enum class Kind { kOpened, kWrongSecret, kLocked, kUsedUp, kUnavailable } kind = Kind::kWrongSecret;
+  std::string message;       // for the patient, when not opened
+  int attemptsLeft = 0;      // after a wrong secret
+  std::string sessionToken;  // the cookie's value when opened
+  int64_t sessionExpiresAt = 0;
+};
+
+class ShareService {
+ public:
+  ShareService(ShareStore& store, StudyIndexStore& studies, IOrthancRest& orthanc, PatientStore* patients,
+               ConsentService* consent, IAuditSink& audit, const Configuration& config);
+
+  // Throws HttpError (400 bad field, 404 unknown study, 409 consent).
+  CreatedShare Create(const ShareRequest& request, const ShareActor& actor);
+  CreatedShare Reprint(int64_t id, const ShareActor& actor);
+  Share Revoke(int64_t id, const std::string& reason, const ShareActor& actor);
+  Share ClearLock(int64_t id, const ShareActor& actor);
+  Share MarkPrinted(int64_t id, const ShareActor& actor);
+  Share Get(int64_t id);  // HttpError 404
+
+  // The staff view of a share, with each study's date and description.
+  Json::Value ToJson(const Share& share);
+
+  // Patient side. A malformed token is looked up like any other, so that
+  // invalid, unknown and revoked links cost the same time.
+  LinkState LookUp(const std::string& token, std::optional<Share>& share);
+  UnlockOutcome Unlock(const Share& share, const std::string& pin, const std::string& birthDate,
+                       const std::string& ip);
+  // The share behind a session cookie, while both are usable.
+  std::optional<Share> SessionShare(const std::string& sessionToken, int64_t* sessionExpiresAt = nullptr);
+  void EndSession(const std::string& sessionToken);
+
+  // Per-address throttle of failed look-ups and unlocks: seconds to wait.
+  int64_t RetryAfter(const std::string& ip);
+  void RecordAddressFailure(const std::string& ip);
+
+  // The index worker tells of each study it indexed; a complete study that
+  // matches AutoShare gets a link and a queued slip.
+  void OnStudyIndexed(const StudyRecord& study, bool stable);
+  // Consent for sharing was withdrawn: every live link of the patient ends.
+  void RevokeForPatient(const std::string& registryPatientId);
+
+  // Forgets expired sessions and slips left unprinted too long.
+  void Maintain();
+
+  const SharesSettings& Settings() const { return settings_; }
+  ShareStore& Store() { return store_; }
+
+ private:
+  std::vector<StudyRecord> ResolveStudies(const ShareRequest& request);
+  std::optional<StudyRecord> FindStudy(const std::string& idOrUid);
+  bool ConsentPermits(const std::string& registryPatient);
+  std::string SecretHash(const std::string& secret, const std::string& salt) const;
+  void Audit(const std::string& action, const Share& share, const ShareActor& actor,
+             const std::string& outcome = "success", Json::Value detail = Json::Value(Json::objectValue));
+
+  ShareStore& store_;
+  StudyIndexStore& studies_;
+  IOrthancRest& orthanc_;
+  PatientStore* patients_;
+  ConsentService* consent_;
+  IAuditSink& audit_;
+  const SharesSettings settings_;
+  const std::string siteId_;
+  const bool sharePermitsByDefault_;
+  LoginThrottle addressThrottle_;
+};
+
+}  // namespace HospitalBridge
