@@ -231,7 +231,8 @@ void WatchFolderImporter::Settle(size_t index, const std::string& path, Result r
   }
   std::lock_guard<std::mutex> lock(mutex_);
   Counters& counters = counters_[index];
-  seen_.erase(path);
+  // A file to retry stays "seen as stable", so the next scan tries again.
+  if (result != Result::kRetryLater) seen_.erase(path);
   switch (result) {
     case Result::kImported:
       counters.imported++;

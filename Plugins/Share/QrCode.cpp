@@ -40,28 +40,41 @@ std::string QrCode::Png(int scale) const {
   const int pixels = modules * scale;
   const int rowBytes = (pixels + 7) / 8;
 
-  // Raw scanlines: filter byte 0, then 1 bit per pixel with 1 = white.
+  // Raw scanlines, 1 bit per pixel with 1 = white. The first line of each
+  // module row is written as is (filter 0); its repeats use the "Up" filter
+  // (2), which turns them into zeros that deflate to almost nothing.
   std::string raw;
   raw.reserve(static_cast<size_t>(rowBytes + 1) * pixels);
   std::string row(static_cast<size_t>(rowBytes) + 1, '\0');
+  std::string repeat(static_cast<size_t>(rowBytes) + 1, '\0');
+  repeat[0] = 2;
   for (int my = 0; my < modules; my++) {
     std::fill(row.begin(), row.end(), '\0');
+    const int y = my - kQuietZone;
     for (int px = 0; px < pixels; px++) {
       const int mx = px / scale - kQuietZone;
-      const int y = my - kQuietZone;
       const bool dark = mx >= 0 && mx < size_ && y >= 0 && y < size_ && Dark(mx, y);
       if (!dark) row[1 + px / 8] = static_cast<char>(row[1 + px / 8] | (0x80 >> (px % 8)));
     }
-    for (int repeat = 0; repeat < scale; repeat++) raw += row;
+    raw += row;
+    for (int r = 1; r < scale; r++) raw += repeat;
   }
 
-  uLongf compressedSize = compressBound(static_cast<uLong>(raw.size()));
-  std::string compressed(compressedSize, '\0');
-  if (compress2(reinterpret_cast<Bytef*>(&compressed[0]), &compressedSize,
-                reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()), 6) != Z_OK) {
-    throw std::runtime_error("zlib failed to compress the QR image");
-  }
-  compressed.resize(compressedSize);
+  // Run-length deflate suits the long runs of identical bytes here. It only
+  // looks one byte back, so a 1 KiB window and little memory do: setting up
+  // zlib's default 256 KiB state took longer than the compression itself.
+  z_stream stream{};
+  if (deflateInit2(&stream, 6, Z_DEFLATED, 10, 2, Z_RLE) != Z_OK)
+    throw std::runtime_error("zlib init failed");
+  std::string compressed(deflateBound(&stream, static_cast<uLong>(raw.size())), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(&raw[0]);
+  stream.avail_in = static_cast<uInt>(raw.size());
+  stream.next_out = reinterpret_cast<Bytef*>(&compressed[0]);
+  stream.avail_out = static_cast<uInt>(compressed.size());
+  const int result = deflate(&stream, Z_FINISH);
+  compressed.resize(stream.total_out);
+  deflateEnd(&stream);
+  if (result != Z_STREAM_END) throw std::runtime_error("zlib failed to compress the QR image");
 
   std::string png("\x89PNG\r\n\x1a\n", 8);
   std::string header;

@@ -14,7 +14,7 @@ const char* const kColumns =
 
 // The same conditions as Share::Status, for filtering in SQL; ?1 is now.
 std::string StatusCondition(const std::string& status) {
-  if (status == "revoked") return "s.revoked_at > 0";
+  if (status == "revoked") return "s.revoked_at > 0 AND ?1 = ?1";
   if (status == "expired") return "s.revoked_at = 0 AND s.expires_at <= ?1";
   if (status == "locked") return "s.revoked_at = 0 AND s.expires_at > ?1 AND s.locked_at > 0";
   if (status == "used-up") {
