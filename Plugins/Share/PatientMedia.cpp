@@ -152,15 +152,19 @@ Json::Value PatientMedia::SeriesInstances(const std::string& seriesId) {
 bool PatientMedia::RenderJpeg(const std::string& instanceId, const std::string& size,
                               const std::string& preset, std::string& jpeg) {
   if (!ValidId(instanceId)) return false;
+  WindowPreset window;
+  if (!FindPreset(preset, window)) {
+    // Orthanc's preview applies the file's own window, or one from the
+    // pixel range when the file has none; /rendered without a window
+    // leaves such a CT black.
+    return orthanc_.GetAs("/instances/" + instanceId + "/preview", "image/jpeg", jpeg);
+  }
   std::string uri =
       "/instances/" + instanceId + "/rendered?quality=" + std::string(size == "thumb" ? "80" : "90");
   if (size == "thumb") uri += "&width=256&height=256";
-  WindowPreset window;
-  if (FindPreset(preset, window)) {
-    char buffer[96];
-    std::snprintf(buffer, sizeof(buffer), "&window-center=%g&window-width=%g", window.center, window.width);
-    uri += buffer;
-  }
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), "&window-center=%g&window-width=%g", window.center, window.width);
+  uri += buffer;
   return orthanc_.GetAs(uri, "image/jpeg", jpeg);
 }
 

@@ -328,6 +328,17 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
   });
 
   router.AddPublic("POST", "/s/{token}", [pages](const RouteContext& ctx) { return pages->Unlock(ctx); });
+
+  // Anything else under /s/ (a link cut or split by hand, a guess) gets the
+  // same page as an unknown token, and counts against the address.
+  auto invalid = [pages](const RouteContext& ctx) {
+    const std::string& ip = ctx.request.remoteIp;
+    if (int64_t wait = pages->context.shares.RetryAfter(ip)) return pages->Throttled(wait);
+    pages->context.shares.RecordAddressFailure(ip);
+    return pages->Invalid();
+  };
+  router.AddPublic("GET", "/s/{rest*}", invalid);
+  router.AddPublic("POST", "/s/{rest*}", invalid);
 }
 
 }  // namespace HospitalBridge
