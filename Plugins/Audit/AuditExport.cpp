@@ -26,6 +26,14 @@ Meaning MeaningOf(const std::string& action) {
   if (action == "study.viewed") return {"110103", "DICOM Instances Accessed", "R", "", ""};
   if (action == "study.modified") return {"110103", "DICOM Instances Accessed", "U", "", ""};
   if (action == "study.deleted") return {"110103", "DICOM Instances Accessed", "D", "", ""};
+  // A phone unlocking a share link authenticates the patient; refused
+  // studies and locked links are security alerts; what a phone sees is an
+  // access, and links and downloads hand images out of the hospital.
+  if (action == "share.opened" || action == "share.unlock_failed") {
+    return {"110114", "User Authentication", "E", "110122", "Login"};
+  }
+  if (action == "share.denied" || action == "share.locked") return {"110113", "Security Alert", "E", "", ""};
+  if (action == "share.viewed") return {"110103", "DICOM Instances Accessed", "R", "", ""};
   if (action == "study.downloaded" || action == "study.exported" || action.rfind("share.", 0) == 0) {
     return {"110106", "Export", "R", "", ""};
   }

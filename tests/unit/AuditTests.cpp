@@ -318,3 +318,20 @@ TEST(AuditRecorderResolution, EventsAreTiedToTheRegistryPatient) {
   EXPECT_EQ("/instances/i1", stored.detail["resource"].asString());
   EXPECT_GT(stored.timeMs, 0);
 }
+
+TEST(AuditExportCodes, ShareEventsKeepTheirDicomMeaning) {
+  AuditSource source{"HOS-001", "General Hospital"};
+  auto code = [&source](const char* action) {
+    AuditEvent event;
+    event.action = action;
+    event.actorName = "share #1";
+    event.actorKind = "share";
+    return ToFhirAuditEvent(event, source)["type"]["code"].asString();
+  };
+  EXPECT_EQ("110114", code("share.opened"));
+  EXPECT_EQ("110114", code("share.unlock_failed"));
+  EXPECT_EQ("110113", code("share.denied"));
+  EXPECT_EQ("110103", code("share.viewed"));
+  EXPECT_EQ("110106", code("share.downloaded"));
+  EXPECT_EQ("110106", code("share.created"));
+}
