@@ -184,6 +184,9 @@ void Bridge::SystemSections(Json::Value& answer) {
   if (shares_) {
     const int64_t now = Time::NowSeconds();
     shares["public_base_url"] = config_.shares.publicBaseUrl;
+    shares["default_valid_days"] = config_.shares.defaultValidDays;
+    shares["max_valid_days"] = config_.shares.maxValidDays;
+    shares["allow_no_second_factor"] = config_.shares.allowNoSecondFactor;
     shares["active"] = static_cast<Json::Int64>(shareStore_.CountActive(now));
     shares["pending_slips"] = static_cast<Json::Int64>(shareStore_.CountPendingSlips());
     shares["auto_share"]["enabled"] = config_.shares.autoShare.enabled;

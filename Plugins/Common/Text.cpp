@@ -1,5 +1,7 @@
 #include "Common/Text.h"
 
+#include <vector>
+
 namespace HospitalBridge {
 namespace Text {
 namespace {
@@ -43,6 +45,28 @@ std::string Trim(const std::string& text) {
   const size_t first = text.find_first_not_of(kSpace);
   if (first == std::string::npos) return "";
   return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
+std::string PersonNameForDisplay(const std::string& pn) {
+  const std::string alphabetic = pn.substr(0, pn.find('='));
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t caret = alphabetic.find('^', start);
+    parts.push_back(
+        Trim(alphabetic.substr(start, caret == std::string::npos ? std::string::npos : caret - start)));
+    if (caret == std::string::npos) break;
+    start = caret + 1;
+  }
+  parts.resize(5);
+  // family, given, middle, prefix, suffix
+  std::string given = parts[1];
+  if (!parts[2].empty()) given += (given.empty() ? "" : " ") + parts[2];
+  std::string name = parts[0];
+  if (!given.empty()) name += (name.empty() ? "" : ", ") + given;
+  if (!parts[3].empty()) name = parts[3] + " " + name;
+  if (!parts[4].empty()) name += " " + parts[4];
+  return name;
 }
 
 }  // namespace Text

@@ -29,22 +29,24 @@ std::map<std::string, std::string> ParseFormBody(const std::string& body) {
   return fields;
 }
 
+TemplateValues HospitalTemplateValues(const Configuration& config, SiteStore& sites) {
+  TemplateValues values;
+  values["hospital_name"] = config.siteName;
+  if (std::optional<Site> site = sites.Find(config.siteId)) {
+    if (!site->name.empty()) values["hospital_name"] = site->name;
+    values["hospital_phone"] = site->phone;
+    values["hospital_email"] = site->email;
+    values["hospital_address"] = site->address;
+  }
+  return values;
+}
+
 namespace {
 
 struct Pages {
   PatientRoutesContext context;
 
-  TemplateValues Hospital() const {
-    TemplateValues values;
-    values["hospital_name"] = context.config.siteName;
-    if (std::optional<Site> site = context.sites.Find(context.config.siteId)) {
-      if (!site->name.empty()) values["hospital_name"] = site->name;
-      values["hospital_phone"] = site->phone;
-      values["hospital_email"] = site->email;
-      values["hospital_address"] = site->address;
-    }
-    return values;
-  }
+  TemplateValues Hospital() const { return HospitalTemplateValues(context.config, context.sites); }
 
   HttpResponse Html(int status, const std::string& templateName, const TemplateValues& values) const {
     HttpResponse response;
@@ -240,7 +242,7 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
     answer["hospital"]["phone"] = hospital["hospital_phone"];
     answer["hospital"]["email"] = hospital["hospital_email"];
     answer["hospital"]["address"] = hospital["hospital_address"];
-    answer["patient"]["name"] = share.patientName;
+    answer["patient"]["name"] = Text::PersonNameForDisplay(share.patientName);
     answer["expires_at"] = Time::FormatIsoUtc(share.expiresAt);
     answer["permissions"]["view"] = true;
     answer["permissions"]["download"] = share.canDownload;

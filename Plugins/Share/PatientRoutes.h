@@ -5,6 +5,7 @@
 // share session itself, and a session reaches only its share's studies.
 #include "Audit/AuditSink.h"
 #include "Common/Configuration.h"
+#include "Common/HtmlTemplate.h"
 #include "Common/Router.h"
 #include "Registry/SiteStore.h"
 #include "Share/PatientMedia.h"
@@ -24,6 +25,11 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context);
 
 // The name of the share session cookie (Path=/s).
 extern const char kShareCookie[];
+
+// This site's name and contact for the pages ("hospital_name",
+// "hospital_phone", "hospital_email", "hospital_address"): the site record
+// staff keep on the sites page, else the configured name.
+TemplateValues HospitalTemplateValues(const Configuration& config, SiteStore& sites);
 
 // key=value&... of an HTML form, decoded.
 std::map<std::string, std::string> ParseFormBody(const std::string& body);

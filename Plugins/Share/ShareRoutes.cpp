@@ -7,6 +7,7 @@
 #include "Common/Json.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
+#include "Share/PatientRoutes.h"
 #include "Share/QrCode.h"
 
 namespace HospitalBridge {
@@ -123,7 +124,7 @@ struct StaffShares {
     if (!pending) {
       throw HttpError(
           410, "Already printed",
-          "the slip of share #" + std::to_string(id) +
+          "The slip of share #" + std::to_string(id) +
               " was printed (or is too old), and its link is no longer kept. Use Reprint to make a new "
               "link and slip.");
     }
@@ -135,14 +136,7 @@ struct StaffShares {
   HttpResponse Slip(const RouteContext& ctx) {
     const int64_t id = ShareId(ctx);
     Share share = context.shares.Get(id);
-    TemplateValues values;
-    values["hospital_name"] = context.config.siteName;
-    if (std::optional<Site> site = context.sites.Find(context.config.siteId)) {
-      if (!site->name.empty()) values["hospital_name"] = site->name;
-      values["hospital_phone"] = site->phone;
-      values["hospital_email"] = site->email;
-      values["hospital_address"] = site->address;
-    }
+    TemplateValues values = HospitalTemplateValues(context.config, context.sites);
     PendingSlip slip;
     std::string url;
     try {
@@ -159,7 +153,7 @@ struct StaffShares {
       return response;
     }
     Json::Value json = context.shares.ToJson(share);
-    values["patient_name"] = share.patientName;
+    values["patient_name"] = Text::PersonNameForDisplay(share.patientName);
     values["patient_id"] = share.patientId;
     if (!json["studies"].empty()) {
       std::string da = json["studies"][0]["date"].asString();

@@ -36,7 +36,7 @@
     // Sites: every staff role reads the list; only administrators see the edit controls
     // (the server refuses writes from other roles anyway).
     { id: 'sites', label: 'Sites', href: '/bridge/app/sites.html', ready: true },
-    { id: 'reception', label: 'Reception', href: '/bridge/app/reception.html', ready: false },
+    { id: 'reception', label: 'Reception', href: '/bridge/app/reception.html', ready: true },
     { id: 'audit', label: 'Audit', href: '/bridge/app/audit.html', ready: true, roles: ['admin'] },
     { id: 'users', label: 'Users', href: '/bridge/app/users.html', ready: false, roles: ['admin'] },
     { id: 'explorer', label: 'Orthanc Explorer', href: '/app/explorer.html', ready: true, external: true }

@@ -1,5 +1,6 @@
 /*
  * Dashboard: GET /bridge/system and GET /bridge/studies?limit=10, refreshed every 10 s.
+ * /bridge/system also gives the patient links ("shares") and the watch folders.
  * Server and DICOM strings reach the DOM only via textContent / HB.el (see app.js).
  */
 (function () {
@@ -55,10 +56,115 @@
     setBadge('index-state', STATE_LABELS[state] || state,
       state === 'idle' ? 'ok' : (state === 'indexing' ? 'info' : (state ? 'warn' : '')));
 
+    renderShares(system.shares);
+    renderWatchFolders(system.watch_folders);
+
     setText('db-schema', database.schema_version);
     var status = database.status ? String(database.status) : '';
     setBadge('db-status', status === 'ok' ? 'OK' : status, status === 'ok' ? 'ok' : (status ? 'error' : ''));
     setText('last-reconcile', HB.formatDateTime(index.last_reconcile));
+  }
+
+  function sumOf(list, key) {
+    return list.reduce(function (sum, item) {
+      var n = Number(item[key]);
+      return sum + (isFinite(n) ? n : 0);
+    }, 0);
+  }
+
+  // GET /bridge/system "shares": {enabled, public_base_url, active, pending_slips, auto_share}.
+  function renderShares(shares) {
+    var warning = document.getElementById('shares-warning');
+    if (!shares || typeof shares !== 'object') {
+      setText('shares-active', '');
+      setText('shares-pending', '');
+      setText('shares-auto', '');
+      warning.hidden = true;
+      return;
+    }
+    if (shares.enabled === false) {
+      setText('shares-active', 'Off');
+      setText('shares-pending', '');
+      setText('shares-auto', 'switched off');
+      warning.hidden = true;
+      return;
+    }
+    setText('shares-active', HB.formatNumber(shares.active));
+    setText('shares-pending', HB.formatNumber(shares.pending_slips));
+    var auto = shares.auto_share && typeof shares.auto_share === 'object' ? shares.auto_share : {};
+    var triggers = [];
+    if (Array.isArray(auto.modalities)) triggers = triggers.concat(auto.modalities.filter(Boolean).map(String));
+    if (Array.isArray(auto.calling_aets)) triggers = triggers.concat(auto.calling_aets.filter(Boolean).map(String));
+    setText('shares-auto', auto.enabled === true
+      ? 'auto-share on' + (triggers.length ? ' (' + triggers.join(', ') + ')' : '')
+      : 'auto-share off');
+    if (!shares.public_base_url) {
+      warning.textContent = 'No public address set (Shares.PublicBaseUrl): QR codes use this PC\u2019s address.';
+      warning.className = 'hb-tile-sub hb-text-warn';
+      warning.hidden = false;
+    } else {
+      warning.textContent = 'Patients\u2019 phones open ' + String(shares.public_base_url);
+      warning.className = 'hb-tile-sub';
+      warning.hidden = false;
+    }
+  }
+
+  function watchRow(folder) {
+    var failed = Number(folder.failed) || 0;
+    var pathParts = [el('span', { className: 'hb-id', text: folder.path ? String(folder.path) : '?' })];
+    var after = folder.after_import === 'delete'
+      ? 'imported files are deleted'
+      : (folder.processed_path ? 'imported files go to ' + String(folder.processed_path) : '');
+    if (after) pathParts.push(el('span', { className: 'hb-subtext', text: after }));
+    if (folder.failed_path) pathParts.push(el('span', { className: 'hb-subtext', text: 'failed files go to ' + String(folder.failed_path) }));
+    var lastImport = folder.last_import
+      ? el('time', { text: HB.formatDateTime(folder.last_import), attrs: { datetime: String(folder.last_import) } })
+      : '';
+    return el('tr', { className: failed > 0 ? 'hb-row-warn' : '' }, [
+      cell('Folder', pathParts),
+      cell('Waiting', HB.formatNumber(folder.waiting), 'hb-num'),
+      cell('Imported', HB.formatNumber(folder.imported), 'hb-num'),
+      cell('Duplicates', HB.formatNumber(folder.duplicates), 'hb-num'),
+      cell('Failed', failed > 0 ? el('span', { className: 'hb-text-error hb-strong', text: HB.formatNumber(failed) })
+        : HB.formatNumber(folder.failed), 'hb-num'),
+      cell('Last import', lastImport, 'hb-nowrap'),
+      cell('Last error', folder.last_error ? el('span', { className: 'hb-text-error', text: String(folder.last_error) }) : '')
+    ]);
+  }
+
+  // GET /bridge/system "watch_folders": {enabled, folders: [{path, waiting, imported, ...}]}.
+  function renderWatchFolders(watch) {
+    var folders = watch && Array.isArray(watch.folders)
+      ? watch.folders.filter(function (f) { return f && typeof f === 'object'; }) : [];
+    var configured = !!(watch && watch.enabled !== false && folders.length > 0);
+    var body = HB.clear(document.getElementById('watch-body'));
+    var empty = document.getElementById('watch-empty');
+    document.getElementById('watch-wrap').hidden = !configured;
+    empty.hidden = configured;
+    if (!configured) {
+      empty.textContent = watch
+        ? 'Not configured: no folder is watched (WatchFolders.Folders in the configuration).'
+        : 'This server does not report watch folders.';
+      setText('watch-waiting', watch ? 'Off' : '');
+      setText('watch-summary', watch ? 'not configured' : '');
+      setText('watch-failed', '');
+      setText('watch-failed-sub', watch ? 'no watch folder' : '');
+      document.getElementById('watch-note').textContent = '';
+      return;
+    }
+    folders.forEach(function (folder) { body.appendChild(watchRow(folder)); });
+    var failed = sumOf(folders, 'failed');
+    setText('watch-waiting', HB.formatNumber(sumOf(folders, 'waiting')));
+    setText('watch-summary', 'files waiting \u00b7 imported ' + HB.formatNumber(sumOf(folders, 'imported')) +
+      ', duplicates ' + HB.formatNumber(sumOf(folders, 'duplicates')));
+    setText('watch-failed', HB.formatNumber(failed));
+    var lastError = '';
+    folders.forEach(function (f) { if (!lastError && f.last_error) lastError = String(f.last_error); });
+    var short = lastError.length > 90 ? lastError.slice(0, 89) + '\u2026' : lastError;
+    var sub = setText('watch-failed-sub', lastError ? 'Last error: ' + short
+      : (failed > 0 ? 'see the failed folder (a reason file is beside each file)' : 'no failed file'));
+    if (sub) sub.title = lastError;
+    document.getElementById('watch-note').textContent = folders.length === 1 ? '1 folder' : folders.length + ' folders';
   }
 
   function cell(label, content, className) {

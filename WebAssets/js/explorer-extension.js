@@ -7,7 +7,10 @@
  *     ../bridge/app/federation.html?local_patient_id=<PatientID>, read from GET ../patients/<uuid>;
  *   - on #study: an "Audit trail" button (id hospitalbridge-audit) opening
  *     ../bridge/app/audit.html?study_uid=<StudyInstanceUID>, read from GET ../studies/<uuid>
- *     (disabled until that answer came; stays disabled when the UID cannot be read).
+ *     (disabled until that answer came; stays disabled when the UID cannot be read);
+ *   - on #study: a "Share (QR)" button (id hospitalbridge-share) opening, in a new tab,
+ *     ../bridge/app/reception.html#share=<study uuid>: the reception page's dialog that makes a
+ *     share link for the patient and prints its slip with the QR code.
  * DICOM values are attacker-controllable: they reach the DOM only through .attr() (URL-encoded)
  * and .text(); no HTML string is ever built from data. Nothing leaks into the global scope, and
  * nothing runs (nor fails) when jQuery or jQuery Mobile is missing.
@@ -22,6 +25,7 @@
   var LINK_ID = 'hospitalbridge-link';
   var FEDERATION_ID = 'hospitalbridge-federation';
   var AUDIT_ID = 'hospitalbridge-audit';
+  var SHARE_ID = 'hospitalbridge-share';
   var UUID = /^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/i;   // Orthanc resource identifiers
   var patientRequest = 0;
   var studyRequest = 0;
@@ -209,7 +213,38 @@
     });
   }
 
+  /* ------------------------------------------------------ #study: share (QR) button */
+
+  function shareButton() {
+    var link = $('#' + SHARE_ID);
+    if (link.length !== 0) return link;
+    link = makeButton(SHARE_ID, APP + 'reception.html', 'Share (QR)', 'forward');
+    link.attr('target', '_blank').attr('rel', 'external noopener');
+    // Next to the audit trail button, above the study's details.
+    var info = $('#study-info');
+    if (info.length) info.before(link);
+    else pageContent('#study').prepend(link);
+    enhance(link);
+    return link;
+  }
+
+  function onStudyPageShare() {
+    if ($('#study').length === 0) return;
+    var link = shareButton();
+    // The study's Orthanc ID is in the page address: no request needed, and never the previous study.
+    var uuid = currentPatientUuid();
+    if (uuid) {
+      link.attr('href', APP + 'reception.html#share=' + encodeURIComponent(uuid));
+      link.removeAttr('aria-disabled').removeClass('ui-disabled');
+      link.attr('title', 'Make a link for the patient\'s phone and print its slip with a QR code (opens a new tab)');
+    } else {
+      link.attr('href', APP + 'reception.html').attr('aria-disabled', 'true').addClass('ui-disabled');
+      link.attr('title', 'The study could not be identified');
+    }
+  }
+
   onPage('#lookup', 'pagebeforeshow', addHomeLink);
   onPage('#patient', 'pagebeforeshow', onPatientPage);
   onPage('#study', 'pagebeforeshow', onStudyPage);
+  onPage('#study', 'pagebeforeshow', onStudyPageShare);
 })();

@@ -9,6 +9,7 @@
 #include "Common/Crypto.h"
 #include "Common/Errors.h"
 #include "Common/HtmlTemplate.h"
+#include "Common/Text.h"
 #include "Common/Time.h"
 #include "Share/ModalityGlossary.h"
 #include "Share/PatientRoutes.h"
@@ -457,4 +458,13 @@ TEST(LongDates, PatientsReadDatesInWords) {
   EXPECT_EQ("22 December 2026", Time::DicomDateToLong("20261222"));
   EXPECT_EQ("", Time::DicomDateToLong("2026122"));
   EXPECT_EQ("1 January 1970", Time::FormatLongDate(0));
+}
+
+TEST(PersonNames, DicomNamesReadAsOnPaper) {
+  EXPECT_EQ("DOE, JANE M", Text::PersonNameForDisplay("DOE^JANE^M^^"));
+  EXPECT_EQ("Dr DOE, JANE PhD", Text::PersonNameForDisplay("DOE^JANE^^Dr^PhD"));
+  EXPECT_EQ("CompressedSamples, CT1", Text::PersonNameForDisplay("CompressedSamples^CT1"));
+  EXPECT_EQ("YAMADA, TARO", Text::PersonNameForDisplay("YAMADA^TARO=山田^太郎"));
+  EXPECT_EQ("<b>x</b>", Text::PersonNameForDisplay("<b>x</b>")) << "escaping is the page's job";
+  EXPECT_EQ("", Text::PersonNameForDisplay(""));
 }
