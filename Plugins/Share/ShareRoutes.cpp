@@ -119,7 +119,7 @@ struct StaffShares {
 
   // The link of a slip not printed yet; 410 once printed.
   std::string PendingUrl(int64_t id, const HttpRequest& request, PendingSlip* slip = nullptr) {
-        context.shares.Get(id);
+    context.shares.Get(id);
     context.shares.Maintain();  // a slip older than PendingSlipHours is gone
     std::optional<PendingSlip> pending = context.shares.Store().FindPendingSlip(id);
     if (!pending) {

@@ -170,9 +170,8 @@ CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor&
   const bool permitted = ConsentPermits(share.registryPatient) && !restricted;
   if (!permitted && !request.consentAttested) {
     throw HttpError(409, "Consent required",
-                    "the patient's consent does not permit share links (no consent recorded, or a refusal). "
-                    "Record the patient's consent, or confirm that the patient agreed today "
-                    "(\"consent_attested\": true).");
+                    "No consent to share images is recorded for this patient (or it was refused). Record the "
+                    "patient's consent, or confirm that the patient agreed today.");
   }
   if (!permitted && request.automatic) return CreatedShare{};  // never reached: auto-share checks first
 
