@@ -350,7 +350,8 @@
     var idleMs = options.idleMs || DEFAULT_IDLE_MS;
     var lastActivity = Date.now();
     var timer = null;
-    var running = false;
+        var running = false;
+    var again = false;   // a refresh asked for while one was running: run once more right after
     var paused = false;
 
     function setPaused(value) {
@@ -368,11 +369,13 @@
     async function tick() {
       clearTimeout(timer);
       timer = null;
-      if (running || document.hidden) return;
+            if (running) { again = true; return; }
+      if (document.hidden) return;
       if (Date.now() - lastActivity > idleMs) { setPaused(true); return; }
       running = true;
       try { await fn(); } catch (e) { /* fn reports its own errors */ }
       running = false;
+      if (again) { again = false; tick(); return; }
       schedule();
     }
 
