@@ -368,8 +368,13 @@
     state.system = system;
     var shares = system && system.shares && typeof system.shares === 'object' ? system.shares : null;
     var warning = '';
-    if (shares && shares.enabled === false) {
+        if (shares && shares.enabled === false) {
       warning = 'Share links are switched off on this server (configuration "Shares"). Ask your administrator.';
+    } else if (shares && !shares.public_base_url && /^(localhost|127\.|\[::1\])/.test(window.location.host)) {
+      // The QR codes carry the address this page was opened at: a phone cannot open "localhost".
+      warning = 'The QR codes will point to ' + window.location.host + ', this computer\u2019s own address, which ' +
+        'patients\u2019 phones cannot open. Open this page through the server\u2019s network name, or ask your ' +
+        'administrator to set Shares.PublicBaseUrl.';
     }
     showAlert('page-warning', warning);
   }

@@ -405,6 +405,9 @@ class ReceptionBrowserTest(unittest.TestCase):
         self.assertIn(MARKUP_ID, self.body_text())
         self.assertEqual(b.evaluate(INJECTED_JS), {"bold": 0, "imgs": 0}, "DICOM markup became elements")
         self.assert_no_problems("on the reception page")
+        # Shares.PublicBaseUrl is set: no warning about the address in the QR codes
+        # (test_web_browser checks the warning on a site without it).
+        self.assertNotIn("phones cannot open", b.evaluate("document.getElementById('page-warning').textContent"))
 
         # --- the server's rule: no consent recorded (opt-in) -> 409 without attestation
         r = self.reception.post(self.site.url + "/bridge/shares", json={"study": self.oid["markup"]}, timeout=30)

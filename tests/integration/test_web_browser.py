@@ -158,6 +158,16 @@ class WebBrowserTest(unittest.TestCase):
         self.assertEqual([p for p in b.problems if "uncaught" in p.lower() or "exception" in p.lower()], [],
                          "script errors in Orthanc Explorer")
 
+        # 7. this site has no Shares.PublicBaseUrl and is opened at 127.0.0.1: the
+        # reception page warns that its QR codes would carry an address phones
+        # cannot open
+        self.assertIn("127.0.0.1", self.site.url)
+        b.navigate(self.site.url + "/bridge/app/reception.html")
+        b.wait_js("!document.getElementById('page-warning').hidden && "
+                  "document.getElementById('page-warning').textContent.indexOf('phones cannot open') >= 0", 20,
+                  message="the reception page does not warn about the loopback address in its QR codes")
+        self.shot("reception-loopback-warning-1366x768")
+
     def test_dashboard_requires_login(self):
         b = self.browser
         b.set_viewport(1366, 768)
