@@ -96,9 +96,9 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
                                                   orthancVersion,
                                                   {[this](Json::Value& answer) { SystemSections(answer); }}});
   if (config_.shares.enabled) {
-    shares_ = std::make_unique<ShareService>(shareStore_, studies_, orthanc,
-                                             config_.registry.enabled ? &patients_ : nullptr, consent_.get(),
-                                             audit_, config_);
+    shares_ = std::make_unique<ShareService>(
+        shareStore_, studies_, orthanc, config_.registry.enabled ? &patients_ : nullptr, consent_.get(),
+        audit_, config_, config_.databasePath == ":memory:" ? "" : config_.databasePath + ".slip-key");
     patientMedia_ = std::make_unique<PatientMedia>(orthanc);
     RegisterShareRoutes(router_, ShareRoutesContext{config_, *shares_, sites_});
     RegisterPatientRoutes(router_, PatientRoutesContext{config_, *shares_, *patientMedia_, sites_, audit_});

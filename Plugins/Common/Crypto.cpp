@@ -136,5 +136,65 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+constexpr int kNonceBytes = 12;
+constexpr int kTagBytes = 16;
+
+struct CipherContext {
+  EVP_CIPHER_CTX* handle = EVP_CIPHER_CTX_new();
+  ~CipherContext() { EVP_CIPHER_CTX_free(handle); }
+  CipherContext() = default;
+  CipherContext(const CipherContext&) = delete;
+  CipherContext& operator=(const CipherContext&) = delete;
+};
+
+const unsigned char* Bytes(const std::string& text) {
+  return reinterpret_cast<const unsigned char*>(text.data());
+}
+}  // namespace
+
+std::string AesGcmSeal(const std::string& key, const std::string& plaintext, const std::string& context) {
+  if (key.size() != 32) throw std::invalid_argument("AES-256-GCM needs a 32-byte key");
+  const std::string nonce = RandomBytes(kNonceBytes);
+  std::string out = nonce + std::string(plaintext.size() + kTagBytes, '\0');
+  unsigned char* cipher = reinterpret_cast<unsigned char*>(&out[kNonceBytes]);
+  CipherContext ctx;
+  int length = 0;
+  if (ctx.handle == nullptr ||
+      EVP_EncryptInit_ex(ctx.handle, EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(nonce)) != 1 ||
+      EVP_EncryptUpdate(ctx.handle, nullptr, &length, Bytes(context), static_cast<int>(context.size())) !=
+          1 ||
+      EVP_EncryptUpdate(ctx.handle, cipher, &length, Bytes(plaintext), static_cast<int>(plaintext.size())) !=
+          1 ||
+      EVP_EncryptFinal_ex(ctx.handle, cipher + length, &length) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.handle, EVP_CTRL_GCM_GET_TAG, kTagBytes, cipher + plaintext.size()) != 1) {
+    throw std::runtime_error("AES-GCM encryption failed");
+  }
+  return out;
+}
+
+bool AesGcmOpen(const std::string& key, const std::string& sealed, const std::string& context,
+                std::string& plaintext) {
+  if (key.size() != 32 || sealed.size() < static_cast<size_t>(kNonceBytes + kTagBytes)) return false;
+  const size_t size = sealed.size() - kNonceBytes - kTagBytes;
+  std::string out(size, '\0');
+  std::string tag = sealed.substr(kNonceBytes + size);
+  CipherContext ctx;
+  int length = 0;
+  unsigned char* plain = reinterpret_cast<unsigned char*>(&out[0]);
+  if (ctx.handle == nullptr ||
+      EVP_DecryptInit_ex(ctx.handle, EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(sealed)) != 1 ||
+      EVP_DecryptUpdate(ctx.handle, nullptr, &length, Bytes(context), static_cast<int>(context.size())) !=
+          1 ||
+      EVP_DecryptUpdate(ctx.handle, plain, &length, Bytes(sealed) + kNonceBytes, static_cast<int>(size)) !=
+          1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.handle, EVP_CTRL_GCM_SET_TAG, kTagBytes, &tag[0]) != 1 ||
+      EVP_DecryptFinal_ex(ctx.handle, plain + length, &length) != 1) {
+    return false;
+  }
+  plaintext = std::move(out);
+  return true;
+}
+
 }  // namespace Crypto
 }  // namespace HospitalBridge

@@ -23,6 +23,12 @@ std::string Base64Encode(const std::string& bytes);
 bool Base64Decode(const std::string& text, std::string& bytes);  // standard alphabet, padding optional
 std::string Base64UrlEncode(const std::string& bytes);
 
+// AES-256-GCM with a random 96-bit nonce: nonce | ciphertext | 16-byte tag.
+// `key` is 32 bytes; `context` is authenticated, not stored.
+std::string AesGcmSeal(const std::string& key, const std::string& plaintext, const std::string& context);
+// False when the blob was altered, or sealed with another key or context.
+bool AesGcmOpen(const std::string& key, const std::string& sealed, const std::string& context,
+                std::string& plaintext);
 // Compares in time that depends only on the lengths.
 bool ConstantTimeEquals(const std::string& a, const std::string& b);
 

@@ -121,7 +121,7 @@ struct StaffShares {
   std::string PendingUrl(int64_t id, const HttpRequest& request, PendingSlip* slip = nullptr) {
     context.shares.Get(id);
     context.shares.Maintain();  // a slip older than PendingSlipHours is gone
-    std::optional<PendingSlip> pending = context.shares.Store().FindPendingSlip(id);
+    std::optional<PendingSlip> pending = context.shares.OpenPendingSlip(id);
     if (!pending) {
       throw HttpError(
           410, "Already printed",

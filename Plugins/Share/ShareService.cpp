@@ -49,7 +49,7 @@ LinkState LinkStateOf(const std::string& status) {
 
 ShareService::ShareService(ShareStore& store, StudyIndexStore& studies, IOrthancRest& orthanc,
                            PatientStore* patients, ConsentService* consent, IAuditSink& audit,
-                           const Configuration& config)
+                           const Configuration& config, const std::string& slipKeyPath)
     : store_(store),
       studies_(studies),
       orthanc_(orthanc),
@@ -60,7 +60,8 @@ ShareService::ShareService(ShareStore& store, StudyIndexStore& studies, IOrthanc
       siteId_(config.siteId),
       sharePermitsByDefault_(config.consent.sharePermitsByDefault),
       addressThrottle_(kNoPerKeyLimit, config.shares.maxFailuresPerAddress, config.shares.windowMinutes * 60,
-                       config.shares.lockoutMinutes * 60) {}
+                       config.shares.lockoutMinutes * 60),
+      seal_(slipKeyPath) {}
 
 std::string ShareService::SecretHash(const std::string& secret, const std::string& salt) const {
   return Crypto::Pbkdf2Sha256(secret, salt, settings_.secretHashIterations, 32);
@@ -215,8 +216,8 @@ CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor&
   }
 
   PendingSlip slip;
-  slip.token = created.token;
-  slip.pin = created.pin;
+  slip.token = seal_.Seal(created.token);
+  slip.pin = created.pin.empty() ? "" : seal_.Seal(created.pin);
   share.id = store_.Insert(share, slip);
   created.share = *store_.Find(share.id);
 
@@ -246,6 +247,21 @@ Share ShareService::Get(int64_t id) {
   std::optional<Share> share = store_.Find(id);
   if (!share) throw HttpError(404, "No such share", "no share #" + std::to_string(id));
   return *share;
+}
+
+std::optional<PendingSlip> ShareService::OpenPendingSlip(int64_t id) {
+  std::optional<PendingSlip> slip = store_.FindPendingSlip(id);
+  if (!slip) return std::nullopt;
+  std::string token;
+  std::string pin;
+  if (!seal_.Open(slip->token, token) || (!slip->pin.empty() && !seal_.Open(slip->pin, pin))) {
+    Log::Warning("the slip of share #" + std::to_string(id) +
+                 " cannot be unsealed (was the slip key file replaced?); Reprint makes a new one");
+    return std::nullopt;
+  }
+  slip->token = token;
+  slip->pin = pin;
+  return slip;
 }
 
 CreatedShare ShareService::Reprint(int64_t id, const ShareActor& actor) {

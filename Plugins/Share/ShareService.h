@@ -15,6 +15,7 @@
 #include "Registry/PatientStore.h"
 #include "Security/LoginThrottle.h"
 #include "Share/ShareStore.h"
+#include "Share/SlipSeal.h"
 
 namespace HospitalBridge {
 
@@ -57,8 +58,11 @@ struct UnlockOutcome {
 
 class ShareService {
  public:
+  // `slipKeyPath`: the key file sealing slips not printed yet (see
+  // SlipSeal); "" for a key of this process only.
   ShareService(ShareStore& store, StudyIndexStore& studies, IOrthancRest& orthanc, PatientStore* patients,
-               ConsentService* consent, IAuditSink& audit, const Configuration& config);
+               ConsentService* consent, IAuditSink& audit, const Configuration& config,
+               const std::string& slipKeyPath = "");
 
   // Throws HttpError (400 bad field, 404 unknown study, 409 consent).
   CreatedShare Create(const ShareRequest& request, const ShareActor& actor);
@@ -67,6 +71,9 @@ class ShareService {
   Share ClearLock(int64_t id, const ShareActor& actor);
   Share MarkPrinted(int64_t id, const ShareActor& actor);
   Share Get(int64_t id);  // HttpError 404
+  // The token and PIN a slip still waits to print, unsealed; nullopt once
+  // printed, too old, or unreadable (key file replaced).
+  std::optional<PendingSlip> OpenPendingSlip(int64_t id);
 
   // The staff view of a share, with each study's date and description.
   Json::Value ToJson(const Share& share);
@@ -114,6 +121,7 @@ class ShareService {
   const std::string siteId_;
   const bool sharePermitsByDefault_;
   LoginThrottle addressThrottle_;
+  const SlipSeal seal_;
 };
 
 }  // namespace HospitalBridge

@@ -53,6 +53,8 @@ struct Share {
   std::string Status(int64_t now) const;
 };
 
+// In the database `token` and `pin` are sealed (SlipSeal); ShareService
+// unseals them for the slip.
 struct PendingSlip {
   int64_t shareId = 0;
   std::string token;

@@ -45,7 +45,8 @@ CREATE TABLE share_studies (
 );
 CREATE INDEX share_studies_by_study ON share_studies (orthanc_id);
 
--- A slip not printed yet keeps the token and PIN it must print, and nothing
+-- A slip not printed yet keeps the token and PIN it must print, sealed with
+-- AES-256-GCM under a key file beside the database (SlipSeal), and nothing
 -- else does; the row is deleted once printed (or after PendingSlipHours).
 CREATE TABLE share_pending_slips (
   share_id   INTEGER PRIMARY KEY REFERENCES shares (id),

@@ -910,8 +910,27 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         r = site.admin.get(site.url + "/bridge/shares/%s/qr.png" % old["share"]["id"], timeout=30)
         self.assertIn(r.status_code, (404, 410), "a slip for the revoked share's dead link: " + describe(r))
 
-        # slip, then printed: nothing secret is kept
+        # a slip waiting to print keeps its token and PIN sealed: the database
+        # (file and WAL, as a backup would copy them) never holds them in clear
         sid = new["share"]["id"]
+        con = sqlite3.connect(site.database_path, timeout=30)
+        try:
+            waiting = con.execute("SELECT token, pin FROM share_pending_slips WHERE share_id=?", (sid,)).fetchone()
+            dump = "\n".join(con.iterdump())
+        finally:
+            con.close()
+        self.assertIsNotNone(waiting, "no pending slip row before printing")
+        self.assertNotIn(new["token"], dump, "a pending slip's token in clear in the database")
+        self.assertNotIn(new["pin"], waiting[1], "a pending slip's PIN in clear in the database")
+        for suffix in ("", "-wal"):
+            if os.path.exists(site.database_path + suffix):
+                with open(site.database_path + suffix, "rb") as f:
+                    self.assertNotIn(new["token"].encode(), f.read(), "token in clear in the file " + suffix)
+        key = site.database_path + ".slip-key"
+        self.assertTrue(os.path.exists(key), "no slip key beside the database")
+        self.assertEqual(os.stat(key).st_mode & 0o777, 0o600, "the slip key is readable by others")
+
+        # slip, then printed: nothing secret is kept
         for fmt in ("a6", "receipt"):
             r = site.admin.get(site.url + "/bridge/shares/%s/slip" % sid, params={"format": fmt}, timeout=30)
             self.assertEqual(r.status_code, 200, describe(r))

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <set>
 
 #include "Audit/AuditSink.h"
@@ -15,6 +19,7 @@
 #include "Share/PatientRoutes.h"
 #include "Share/QrCode.h"
 #include "Share/ShareService.h"
+#include "Share/SlipSeal.h"
 #include "Share/ZipWriter.h"
 #include "TestSupport.h"
 
@@ -467,4 +472,41 @@ TEST(PersonNames, DicomNamesReadAsOnPaper) {
   EXPECT_EQ("YAMADA, TARO", Text::PersonNameForDisplay("YAMADA^TARO=山田^太郎"));
   EXPECT_EQ("<b>x</b>", Text::PersonNameForDisplay("<b>x</b>")) << "escaping is the page's job";
   EXPECT_EQ("", Text::PersonNameForDisplay(""));
+}
+
+TEST_F(Shares, APendingSlipIsSealedInTheDatabase) {
+  CreatedShare created = MakeShare();
+  std::optional<PendingSlip> stored = store->FindPendingSlip(created.share.id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(std::string::npos, stored->token.find(created.token));
+  EXPECT_EQ(std::string::npos, stored->pin.find(created.pin));
+  std::optional<PendingSlip> opened = service->OpenPendingSlip(created.share.id);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(created.token, opened->token);
+  EXPECT_EQ(created.pin, opened->pin);
+  // Another key (the key file replaced): the slip cannot be shown any more.
+  Rebuild();
+  EXPECT_FALSE(service->OpenPendingSlip(created.share.id).has_value());
+}
+
+TEST(SlipKeys, AKeyFileIsCreatedPrivateAndReused) {
+  const std::string path = ::testing::TempDir() + "hb-slip-key-" + std::to_string(::getpid());
+  std::remove(path.c_str());
+  std::string sealed;
+  {
+    SlipSeal first(path);
+    sealed = first.Seal("secret-token");
+  }
+  struct stat info {};
+  ASSERT_EQ(0, stat(path.c_str(), &info));
+  EXPECT_EQ(0600u, info.st_mode & 0777u);
+  EXPECT_EQ(32, info.st_size);
+  SlipSeal again(path);
+  std::string opened;
+  ASSERT_TRUE(again.Open(sealed, opened));
+  EXPECT_EQ("secret-token", opened);
+  std::string tampered = sealed;
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(again.Open(tampered, opened));
+  std::remove(path.c_str());
 }
