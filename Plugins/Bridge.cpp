@@ -101,7 +101,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
         audit_, config_, config_.databasePath == ":memory:" ? "" : config_.databasePath + ".slip-key");
     patientMedia_ = std::make_unique<PatientMedia>(orthanc);
     RegisterShareRoutes(router_, ShareRoutesContext{config_, *shares_, sites_});
-    RegisterPatientRoutes(router_, PatientRoutesContext{config_, *shares_, *patientMedia_, sites_, audit_});
+    RegisterPatientRoutes(router_, PatientRoutesContext{config_, *shares_, *patientMedia_, sites_});
     if (consent_) {
       consent_->OnDenied([this](const std::string& patientId, ConsentKind kind) {
         if (kind == ConsentKind::kShare) shares_->RevokeForPatient(patientId);

@@ -140,18 +140,9 @@ struct Pages {
 
   void Audit(const Share& share, const RouteContext& ctx, const std::string& action,
              const std::string& studyUid, const std::string& outcome, Json::Value detail) const {
-    AuditEvent event;
-    event.actorName = "share #" + std::to_string(share.id);
-    event.actorKind = "share";
-    event.sourceIp = ctx.request.remoteIp;
-    event.action = action;
-    event.outcome = outcome;
-    event.dicomPatientId = share.patientId;
-    event.patientId = share.registryPatient;
-    event.studyUid = studyUid;
-    event.detail = std::move(detail);
-    event.detail["share_id"] = static_cast<Json::Int64>(share.id);
-    context.audit.Record(event);
+    context.shares.Audit(action, share,
+                         ShareActor{"share #" + std::to_string(share.id), "", ctx.request.remoteIp}, outcome,
+                         std::move(detail), studyUid);
   }
 
   // The share's study with this Orthanc ID, or a 403 (audited): a session

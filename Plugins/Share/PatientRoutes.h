@@ -3,7 +3,6 @@
 // the QR code, the unlock form, the study pages and their images and
 // downloads. These routes are public to the staff gate; each one checks the
 // share session itself, and a session reaches only its share's studies.
-#include "Audit/AuditSink.h"
 #include "Common/Configuration.h"
 #include "Common/HtmlTemplate.h"
 #include "Common/Router.h"
@@ -18,7 +17,6 @@ struct PatientRoutesContext {
   ShareService& shares;
   PatientMedia& media;
   SiteStore& sites;
-  IAuditSink& audit;
 };
 
 void RegisterPatientRoutes(Router& router, PatientRoutesContext context);

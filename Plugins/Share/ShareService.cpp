@@ -68,7 +68,7 @@ std::string ShareService::SecretHash(const std::string& secret, const std::strin
 }
 
 void ShareService::Audit(const std::string& action, const Share& share, const ShareActor& actor,
-                         const std::string& outcome, Json::Value detail) {
+                         const std::string& outcome, Json::Value detail, const std::string& studyUid) {
   AuditEvent event;
   const bool patient = actor.role.empty() && actor.name.rfind("share #", 0) == 0;
   event.actorName = actor.name;
@@ -79,7 +79,8 @@ void ShareService::Audit(const std::string& action, const Share& share, const Sh
   event.outcome = outcome;
   event.dicomPatientId = share.patientId;
   event.patientId = share.registryPatient;
-  if (share.studies.size() == 1) event.studyUid = share.studies.front().studyUid;
+  event.studyUid = studyUid;
+  if (studyUid.empty() && share.studies.size() == 1) event.studyUid = share.studies.front().studyUid;
   event.detail = std::move(detail);
   event.detail["share_id"] = static_cast<Json::Int64>(share.id);
   audit_.Record(event);
@@ -174,31 +175,13 @@ CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor&
                     "No consent to share images is recorded for this patient (or it was refused). Record the "
                     "patient's consent, or confirm that the patient agreed today.");
   }
-  if (!permitted && request.automatic) return CreatedShare{};  // never reached: auto-share checks first
-
-  CreatedShare created;
-  created.token = Crypto::NewToken();
-  share.tokenHash = Crypto::Sha256(created.token);
+  if (request.secondFactor == "birth-date" && share.birthDate.size() != 8) {
+    throw HttpError(400, "No birth date", "the study has no PatientBirthDate; use a PIN instead");
+  }
   share.secondFactor = request.secondFactor;
-  if (request.secondFactor == "pin") {
-    created.pin = NewPin();
-  } else if (request.secondFactor == "birth-date") {
-    if (share.birthDate.size() != 8) {
-      throw HttpError(400, "No birth date", "the study has no PatientBirthDate; use a PIN instead");
-    }
-  }
-  if (request.secondFactor != "none") {
-    share.secretSalt = Crypto::RandomBytes(16);
-    share.secretHash =
-        SecretHash(request.secondFactor == "pin" ? created.pin : share.birthDate, share.secretSalt);
-  }
   share.canDownload = request.canDownload;
   share.maxUses = request.maxUses;
-  share.createdAt = Time::NowSeconds();
-  share.createdBy = actor.name;
-  share.expiresAt = share.createdAt + static_cast<int64_t>(validDays) * 86400;
   share.automatic = request.automatic;
-  share.replaces = request.replaces;
   share.note = request.note;
 
   if (!permitted && consent_ != nullptr && !share.registryPatient.empty()) {
@@ -214,6 +197,23 @@ CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor&
     record.recordedBy = actor.name;
     consent_->Record(record, "");
   }
+  return Issue(std::move(share), validDays, actor, permitted ? "permitted" : "attested");
+}
+
+CreatedShare ShareService::Issue(Share share, int validDays, const ShareActor& actor,
+                                 const std::string& consentBasis) {
+  CreatedShare created;
+  created.token = Crypto::NewToken();
+  share.tokenHash = Crypto::Sha256(created.token);
+  if (share.secondFactor == "pin") created.pin = NewPin();
+  if (share.secondFactor != "none") {
+    share.secretSalt = Crypto::RandomBytes(16);
+    share.secretHash =
+        SecretHash(share.secondFactor == "pin" ? created.pin : share.birthDate, share.secretSalt);
+  }
+  share.createdAt = Time::NowSeconds();
+  share.createdBy = actor.name;
+  share.expiresAt = share.createdAt + static_cast<int64_t>(validDays) * 86400;
 
   PendingSlip slip;
   slip.token = seal_.Seal(created.token);
@@ -221,25 +221,16 @@ CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor&
   share.id = store_.Insert(share, slip);
   created.share = *store_.Find(share.id);
 
-  AuditEvent event;
-  event.actorName = actor.name;
-  event.actorRole = actor.role;
-  event.actorKind = request.automatic ? "system" : "user";
-  event.sourceIp = actor.ip;
-  event.action = "share.created";
-  event.dicomPatientId = share.patientId;
-  event.patientId = share.registryPatient;
-  if (share.studies.size() == 1) event.studyUid = share.studies.front().studyUid;
-  event.detail["share_id"] = static_cast<Json::Int64>(share.id);
-  event.detail["studies"] = static_cast<Json::Int64>(share.studies.size());
-  event.detail["second_factor"] = share.secondFactor;
-  event.detail["valid_days"] = validDays;
-  event.detail["download"] = share.canDownload;
-  event.detail["max_uses"] = static_cast<Json::Int64>(share.maxUses);
-  event.detail["automatic"] = share.automatic;
-  event.detail["consent"] = permitted ? "permitted" : "attested";
-  if (share.replaces > 0) event.detail["replaces"] = static_cast<Json::Int64>(share.replaces);
-  audit_.Record(event);
+  Json::Value detail(Json::objectValue);
+  detail["studies"] = static_cast<Json::Int64>(share.studies.size());
+  detail["second_factor"] = share.secondFactor;
+  detail["valid_days"] = validDays;
+  detail["download"] = share.canDownload;
+  detail["max_uses"] = static_cast<Json::Int64>(share.maxUses);
+  detail["automatic"] = share.automatic;
+  detail["consent"] = consentBasis;
+  if (share.replaces > 0) detail["replaces"] = static_cast<Json::Int64>(share.replaces);
+  Audit("share.created", created.share, actor, "success", detail);
   return created;
 }
 
@@ -271,22 +262,23 @@ CreatedShare ShareService::Reprint(int64_t id, const ShareActor& actor) {
   if (status == "revoked" || status == "expired") {
     throw HttpError(409, "Cannot reprint a " + status + " link", "create a new share instead");
   }
-  ShareRequest request;
-  if (old.scope == "study" && !old.studies.empty()) {
-    request.study = old.studies.front().orthancId;
-  } else {
-    request.patientId = old.patientId;
-  }
-  request.validDays = static_cast<int>(std::max<int64_t>(1, (old.expiresAt - now + 86399) / 86400));
-  request.validDays = std::min(request.validDays, settings_.maxValidDays);
-  request.secondFactor = old.secondFactor;
-  request.canDownload = old.canDownload;
-  request.maxUses = old.maxUses;
-  // The old link stood on a permit or an attestation already recorded.
-  request.consentAttested = true;
-  request.note = old.note;
-  request.replaces = old.id;
-  CreatedShare created = Create(request, actor);
+  // The same studies (a patient's link does not grow with studies that came
+  // later) and options; the consent the old link stood on carries over.
+  Share share;
+  share.scope = old.scope;
+  share.patientId = old.patientId;
+  share.registryPatient = old.registryPatient;
+  share.patientName = old.patientName;
+  share.birthDate = old.birthDate;
+  share.secondFactor = old.secondFactor;
+  share.canDownload = old.canDownload;
+  share.maxUses = old.maxUses;
+  share.note = old.note;
+  share.replaces = old.id;
+  share.studies = old.studies;
+  const int validDays = static_cast<int>(
+      std::min<int64_t>(settings_.maxValidDays, std::max<int64_t>(1, (old.expiresAt - now + 86399) / 86400)));
+  CreatedShare created = Issue(std::move(share), validDays, actor, "reprint of #" + std::to_string(old.id));
   store_.SetReplacedBy(old.id, created.share.id);
   Revoke(old.id, "reprinted as #" + std::to_string(created.share.id), actor);
   created.share = *store_.Find(created.share.id);

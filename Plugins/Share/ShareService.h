@@ -36,7 +36,6 @@ struct ShareRequest {
   bool consentAttested = false;
   std::string note;
   bool automatic = false;
-  int64_t replaces = 0;
 };
 
 struct CreatedShare {
@@ -100,16 +99,23 @@ class ShareService {
   // Forgets expired sessions and slips left unprinted too long.
   void Maintain();
 
+  // Records a share.* audit event about `share`. `studyUid` names the
+  // study concerned; by default the share's only study, if it has one.
+  void Audit(const std::string& action, const Share& share, const ShareActor& actor,
+             const std::string& outcome = "success", Json::Value detail = Json::Value(Json::objectValue),
+             const std::string& studyUid = "");
+
   const SharesSettings& Settings() const { return settings_; }
   ShareStore& Store() { return store_; }
 
  private:
+  // Gives `share` (its studies, patient and options set) a token, a second
+  // factor and an expiry, stores it with its slip and audits it.
+  CreatedShare Issue(Share share, int validDays, const ShareActor& actor, const std::string& consentBasis);
   std::vector<StudyRecord> ResolveStudies(const ShareRequest& request);
   std::optional<StudyRecord> FindStudy(const std::string& idOrUid);
   bool ConsentPermits(const std::string& registryPatient);
   std::string SecretHash(const std::string& secret, const std::string& salt) const;
-  void Audit(const std::string& action, const Share& share, const ShareActor& actor,
-             const std::string& outcome = "success", Json::Value detail = Json::Value(Json::objectValue));
 
   ShareStore& store_;
   StudyIndexStore& studies_;

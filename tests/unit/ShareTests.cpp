@@ -510,3 +510,34 @@ TEST(SlipKeys, AKeyFileIsCreatedPrivateAndReused) {
   EXPECT_FALSE(again.Open(tampered, opened));
   std::remove(path.c_str());
 }
+
+TEST_F(Shares, ReprintKeepsTheSameStudiesAndRecordsNoNewConsent) {
+  ShareRequest request;
+  request.patientId = "P1";
+  request.consentAttested = true;
+  CreatedShare old = service->Create(request, ShareActor{"desk", "reception", ""});
+  ASSERT_EQ(2u, old.share.studies.size());
+  const size_t consents = consentStore->History(janeId).size();
+  AddStudy("o4", "1.2.4", "P1", "CR", "20261122");  // arrives after the link was made
+  CreatedShare fresh = service->Reprint(old.share.id, ShareActor{"desk", "reception", ""});
+  ASSERT_EQ(2u, fresh.share.studies.size());
+  for (const ShareStudyRef& study : fresh.share.studies) EXPECT_NE("o4", study.orthancId);
+  EXPECT_EQ(consents, consentStore->History(janeId).size()) << "a reprint attests nothing new";
+  EXPECT_EQ("patient", fresh.share.scope);
+}
+
+TEST_F(Shares, ABirthDateLinkWithoutABirthDateRecordsNoAttestation) {
+  StudyRecord study = *studies->FindByOrthancId("o3");
+  study.patientBirthDate.clear();
+  studies->Upsert(study);
+  Patient other;
+  other.nationalId = "198001011234";
+  other.identifiers = {{"HOS-001", "P2", ""}};
+  const std::string otherId = patients->Create(other).id;
+  ShareRequest request;
+  request.study = "o3";
+  request.secondFactor = "birth-date";
+  request.consentAttested = true;
+  EXPECT_THROW(service->Create(request, ShareActor{"desk", "reception", ""}), HttpError);
+  EXPECT_TRUE(consentStore->History(otherId).empty()) << "a refused link leaves no consent record";
+}
