@@ -4,6 +4,7 @@
 
 #include "Common/Errors.h"
 #include "Common/Json.h"
+#include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 
@@ -12,27 +13,9 @@ namespace {
 const RoleSet kAdmin = {Role::kAdmin};
 const RoleSet kReporters = {Role::kAdmin, Role::kReception};
 
-int Number(const HttpRequest& request, const char* name, int fallback, int max) {
-  if (!request.HasQuery(name)) return fallback;
-  const std::string text = request.Query(name);
-  if (!Text::IsDigits(text, 1, 9) || std::stoi(text) > max) {
-    throw HttpError(400, std::string("Invalid parameter: ") + name,
-                    std::string(name) + " must be a number up to " + std::to_string(max));
-  }
-  return std::stoi(text);
-}
-
 AuditFilter ParseFilter(const HttpRequest& request, int maxLimit) {
-  static const char* const kKnown[] = {"patient_id", "study_uid", "actor",  "action", "from",
-                                       "to",         "limit",     "offset", "format"};
-  for (const auto& parameter : request.query) {
-    bool known = false;
-    for (const char* k : kKnown) known = known || parameter.first == k;
-    if (!known) {
-      throw HttpError(400, "Unknown parameter: " + parameter.first,
-                      "known parameters: patient_id, study_uid, actor, action, from, to, limit, offset");
-    }
-  }
+  RejectUnknownParameters(
+      request, {"patient_id", "study_uid", "actor", "action", "from", "to", "limit", "offset", "format"});
   AuditFilter filter;
   filter.patientId = request.Query("patient_id");
   filter.studyUid = request.Query("study_uid");
@@ -47,9 +30,8 @@ AuditFilter ParseFilter(const HttpRequest& request, int maxLimit) {
                           request.Query(name) + "\"");
     }
   }
-  filter.limit = Number(request, "limit", 100, maxLimit);
-  if (filter.limit == 0) throw HttpError(400, "Invalid parameter: limit", "limit must be at least 1");
-  filter.offset = Number(request, "offset", 0, 100000000);
+  filter.limit = IntegerParameter(request, "limit", 100, 1, maxLimit);
+  filter.offset = IntegerParameter(request, "offset", 0, 0, 100000000);
   return filter;
 }
 

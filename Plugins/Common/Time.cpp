@@ -122,10 +122,10 @@ std::string FormatLongDate(int64_t seconds) {
   return std::to_string(utc.tm_mday) + " " + kMonths[utc.tm_mon] + " " + std::to_string(utc.tm_year + 1900);
 }
 
-std::string DicomDateToLong(const std::string& da) {
-  if (da.size() != 8 || !AllDigits(da, 0, 8)) return "";
+std::string DateToLong(const std::string& date) {
+  std::string da;
+  if (!ParseDateParameter(date, da)) return "";
   const int month = ToInt(da, 4, 2);
-  if (month < 1 || month > 12) return "";
   return std::to_string(ToInt(da, 6, 2)) + " " + kMonths[month - 1] + " " + da.substr(0, 4);
 }
 

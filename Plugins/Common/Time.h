@@ -26,8 +26,9 @@ bool ParseDateParameter(const std::string& text, std::string& da);
 int64_t LocalMidnight(const std::string& da);
 // "22 December 2026" (English month names), in UTC.
 std::string FormatLongDate(int64_t seconds);
-// DICOM DA → "22 December 2026"; "" when malformed.
-std::string DicomDateToLong(const std::string& da);
+// "20261222" (DICOM DA) or "2026-12-22" → "22 December 2026"; "" when
+// malformed.
+std::string DateToLong(const std::string& date);
 
 }  // namespace Time
 }  // namespace HospitalBridge

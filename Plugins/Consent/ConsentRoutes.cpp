@@ -3,6 +3,7 @@
 #include "Common/Crypto.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
+#include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 
@@ -149,17 +150,8 @@ void RegisterConsentRoutes(Router& router, ConsentRoutesContext c) {
       [c](const RouteContext& ctx) {
         Patient patient = RequirePatient(c.patients, ctx.Param("id"));
         Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
-        for (const std::string& name : body.getMemberNames()) {
-          static const char* const kKnown[] = {"kind",        "decision", "method",     "valid_from",
-                                               "valid_until", "note",     "attachment", "attachment_type"};
-          bool known = false;
-          for (const char* k : kKnown) known = known || name == k;
-          if (!known) {
-            throw HttpError(
-                400, "Unknown field: " + name,
-                "fields: kind, decision, method, valid_from, valid_until, note, attachment, attachment_type");
-          }
-        }
+        RejectUnknownFields(body, {"kind", "decision", "method", "valid_from", "valid_until", "note",
+                                   "attachment", "attachment_type"});
         ConsentRecord record;
         record.patientId = patient.id;
         record.kind = Field(body, "kind", true);

@@ -3,6 +3,7 @@
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
+#include "Common/RequestChecks.h"
 #include "Common/Text.h"
 
 namespace HospitalBridge {
@@ -112,11 +113,7 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
   // --- user-facing ---
   router.Add("GET", "/bridge/federation/query", kStaff, [c](const RouteContext& ctx) mutable {
     const HttpRequest& request = ctx.request;
-    for (const auto& [name, value] : request.query) {
-      if (name != "national_id" && name != "patient_id" && name != "local_patient_id") {
-        throw HttpError(400, "Unknown parameter: " + name, "use national_id, patient_id or local_patient_id");
-      }
-    }
+    RejectUnknownParameters(request, {"national_id", "patient_id", "local_patient_id"});
     if (request.query.size() != 1) {
       throw HttpError(400, "Missing parameter: national_id",
                       "give exactly one of national_id, patient_id (PAT-...) or local_patient_id");
@@ -159,10 +156,7 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
 
   router.Add("POST", "/bridge/federation/retrieve", kRetrievers, [c](const RouteContext& ctx) mutable {
     Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
-    for (const std::string& name : body.getMemberNames()) {
-      if (name != "site" && name != "study_uid")
-        throw HttpError(400, "Unknown field: " + name, "fields: site, study_uid");
-    }
+    RejectUnknownFields(body, {"site", "study_uid"});
     if (!body["site"].isString() || body["site"].asString().empty())
       throw HttpError(400, "Missing field: site", "site");
     if (!body["study_uid"].isString()) throw HttpError(400, "Missing field: study_uid", "study_uid");

@@ -1,28 +1,13 @@
 #include "Index/StudyRoutes.h"
 
 #include "Common/Errors.h"
+#include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
 namespace {
 const RoleSet kReaders = RoleSet::Staff();
-
-int IntegerParameter(const HttpRequest& request, const char* name, int fallback, int min, int max) {
-  if (!request.HasQuery(name)) return fallback;
-  const std::string text = request.Query(name);
-  if (!Text::IsDigits(text, 1, 9)) {
-    throw HttpError(400, std::string("Invalid parameter: ") + name,
-                    std::string(name) + " must be a whole number, got \"" + text + "\"");
-  }
-  int value = std::stoi(text);
-  if (value < min || value > max) {
-    throw HttpError(
-        400, std::string("Invalid parameter: ") + name,
-        std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
-  }
-  return value;
-}
 
 std::string DateParameter(const HttpRequest& request, const char* name) {
   if (!request.HasQuery(name) || request.Query(name).empty()) return "";
@@ -35,22 +20,11 @@ std::string DateParameter(const HttpRequest& request, const char* name) {
   return da;
 }
 
-void RejectUnknownParameters(const HttpRequest& request) {
-  static const char* const kKnown[] = {"patient_id", "from",  "to",     "modality",
-                                       "q",          "limit", "offset", "received_from"};
-  for (const auto& [name, value] : request.query) {
-    bool known = false;
-    for (const char* k : kKnown) known = known || name == k;
-    if (!known) {
-      throw HttpError(400, "Unknown parameter: " + name,
-                      "known parameters: patient_id, from, to, modality, q, limit, offset, received_from");
-    }
-  }
-}
 }  // namespace
 
 StudyFilter ParseStudyFilter(const HttpRequest& request, const StudyIndexSettings& settings) {
-  RejectUnknownParameters(request);
+  RejectUnknownParameters(request,
+                          {"patient_id", "from", "to", "modality", "q", "limit", "offset", "received_from"});
   StudyFilter filter;
   filter.patientId = request.Query("patient_id");
   filter.fromDate = DateParameter(request, "from");

@@ -6,6 +6,7 @@
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
+#include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 #include "Registry/PatientLinker.h"
@@ -32,16 +33,6 @@ std::string RequiredString(const Json::Value& body, const char* field, size_t ma
   std::string value = OptionalString(body, field, maxLength);
   if (value.empty()) throw HttpError(400, std::string("Missing field: ") + field, field);
   return value;
-}
-
-void RejectUnknownFields(const Json::Value& body, std::initializer_list<const char*> known) {
-  for (const std::string& name : body.getMemberNames()) {
-    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return name == k; })) {
-      std::string list;
-      for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      throw HttpError(400, "Unknown field: " + name, "fields: " + list);
-    }
-  }
 }
 
 std::string DateField(const Json::Value& body, const char* field) {
@@ -215,14 +206,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
 
   // --- patients ---
   router.Add("GET", "/bridge/patients", kStaff, [c](const RouteContext& ctx) {
-    static const char* const kKnown[] = {"national_id", "name", "birth_date", "status", "limit", "offset"};
-    for (const auto& parameter : ctx.request.query) {
-      const std::string& name = parameter.first;
-      if (std::none_of(std::begin(kKnown), std::end(kKnown), [&name](const char* k) { return name == k; })) {
-        throw HttpError(400, "Unknown parameter: " + name,
-                        "known parameters: national_id, name, birth_date, status, limit, offset");
-      }
-    }
+    RejectUnknownParameters(ctx.request, {"national_id", "name", "birth_date", "status", "limit", "offset"});
     PatientFilter filter;
     filter.nationalId = ctx.request.Query("national_id");
     filter.name = ctx.request.Query("name");

@@ -3,6 +3,7 @@
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
+#include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 
@@ -148,11 +149,7 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     if (!found) throw HttpError(404, "No such user", ctx.Param("username"));
     User user = *found;
     std::string changes;
-    for (const std::string& key : body.getMemberNames()) {
-      if (key != "role" && key != "disabled" && key != "password") {
-        throw HttpError(400, "Unknown field: " + key, "fields: role, disabled, password");
-      }
-    }
+    RejectUnknownFields(body, {"role", "disabled", "password"});
     if (body.isMember("role")) {
       user.role = RequireRole(body);
       changes += std::string(" role=") + RoleName(user.role);

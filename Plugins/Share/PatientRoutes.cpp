@@ -158,16 +158,24 @@ struct Pages {
     throw HttpError(403, "Not part of this share", "this link opens other images only");
   }
 
-  HttpResponse Unlock(const RouteContext& ctx) const {
+  // The page to answer instead when the address must wait or the link in
+  // the URL is not usable; otherwise nothing, and `share` is the link.
+  std::optional<HttpResponse> RefuseLink(const RouteContext& ctx, std::optional<Share>& share) const {
     const std::string& ip = ctx.request.remoteIp;
     if (int64_t wait = context.shares.RetryAfter(ip)) return Throttled(wait);
-    std::optional<Share> share;
     LinkState state = context.shares.LookUp(ctx.Param("token"), share);
     if (state == LinkState::kInvalid) {
       context.shares.RecordAddressFailure(ip);
       return Invalid();
     }
     if (state != LinkState::kActive) return ForState(state);
+    return std::nullopt;
+  }
+
+  HttpResponse Unlock(const RouteContext& ctx) const {
+    const std::string& ip = ctx.request.remoteIp;
+    std::optional<Share> share;
+    if (std::optional<HttpResponse> refused = RefuseLink(ctx, share)) return *refused;
     const std::map<std::string, std::string> form = ParseFormBody(ctx.request.body);
     auto field = [&form](const char* name) {
       auto found = form.find(name);
@@ -269,33 +277,27 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
     return response;
   });
 
-  router.AddPublic("GET", "/s/api/studies/{id}/dicom.zip", [pages](const RouteContext& ctx) {
-    Share share = pages->RequireSession(ctx);
-    const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
-    if (!share.canDownload) throw HttpError(403, "Downloads are not allowed for this link");
-    std::string zip;
-    if (!pages->context.media.DicomZip(study.orthancId, zip)) throw HttpError(404, "No such study");
-    Json::Value detail(Json::objectValue);
-    detail["format"] = "dicom";
-    detail["bytes"] = static_cast<Json::Int64>(zip.size());
-    pages->Audit(share, ctx, "share.downloaded", study.studyUid, "success", detail);
-    Json::Value summary = pages->context.media.StudySummary(study.orthancId, "", false);
-    return Download(std::move(zip), DownloadName(summary, "DICOM"));
-  });
-
-  router.AddPublic("GET", "/s/api/studies/{id}/images.zip", [pages](const RouteContext& ctx) {
-    Share share = pages->RequireSession(ctx);
-    const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
-    if (!share.canDownload) throw HttpError(403, "Downloads are not allowed for this link");
-    std::string zip;
-    if (!pages->context.media.JpegZip(study.orthancId, zip)) throw HttpError(404, "No such study");
-    Json::Value detail(Json::objectValue);
-    detail["format"] = "jpeg";
-    detail["bytes"] = static_cast<Json::Int64>(zip.size());
-    pages->Audit(share, ctx, "share.downloaded", study.studyUid, "success", detail);
-    Json::Value summary = pages->context.media.StudySummary(study.orthancId, "", false);
-    return Download(std::move(zip), DownloadName(summary, "images"));
-  });
+  // The two downloads differ only in how the archive is made.
+  using Archiver = bool (PatientMedia::*)(const std::string&, std::string&);
+  auto download = [pages](const char* format, const char* nameSuffix, Archiver archive) {
+    return [pages, format, nameSuffix, archive](const RouteContext& ctx) {
+      Share share = pages->RequireSession(ctx);
+      const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
+      if (!share.canDownload) throw HttpError(403, "Downloads are not allowed for this link");
+      std::string zip;
+      if (!(pages->context.media.*archive)(study.orthancId, zip)) throw HttpError(404, "No such study");
+      Json::Value detail(Json::objectValue);
+      detail["format"] = format;
+      detail["bytes"] = static_cast<Json::Int64>(zip.size());
+      pages->Audit(share, ctx, "share.downloaded", study.studyUid, "success", detail);
+      Json::Value summary = pages->context.media.StudySummary(study.orthancId, "", false);
+      return Download(std::move(zip), DownloadName(summary, nameSuffix));
+    };
+  };
+  router.AddPublic("GET", "/s/api/studies/{id}/dicom.zip",
+                   download("dicom", "DICOM", &PatientMedia::DicomZip));
+  router.AddPublic("GET", "/s/api/studies/{id}/images.zip",
+                   download("jpeg", "images", &PatientMedia::JpegZip));
 
   router.AddPublic("POST", "/s/api/logout", [pages](const RouteContext& ctx) {
     pages->context.shares.EndSession(ctx.request.Cookie(kShareCookie));
@@ -308,15 +310,8 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
   });
 
   router.AddPublic("GET", "/s/{token}", [pages](const RouteContext& ctx) {
-    const std::string& ip = ctx.request.remoteIp;
-    if (int64_t wait = pages->context.shares.RetryAfter(ip)) return pages->Throttled(wait);
     std::optional<Share> share;
-    LinkState state = pages->context.shares.LookUp(ctx.Param("token"), share);
-    if (state == LinkState::kInvalid) {
-      pages->context.shares.RecordAddressFailure(ip);
-      return pages->Invalid();
-    }
-    if (state != LinkState::kActive) return pages->ForState(state);
+    if (std::optional<HttpResponse> refused = pages->RefuseLink(ctx, share)) return *refused;
     return pages->Landing(*share, 200, "", 0);
   });
 

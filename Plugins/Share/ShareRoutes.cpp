@@ -1,10 +1,9 @@
 #include "Share/ShareRoutes.h"
 
-#include <algorithm>
-
 #include "Common/Errors.h"
 #include "Common/HtmlTemplate.h"
 #include "Common/Json.h"
+#include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 #include "Share/PatientRoutes.h"
@@ -33,18 +32,8 @@ int64_t ShareId(const RouteContext& ctx) {
 }
 
 ShareRequest ParseShareRequest(const Json::Value& body) {
-  static const char* const kKnown[] = {"study",       "patient_id", "valid_days", "second_factor",
-                                       "permissions", "max_uses",   "note",       "consent_attested"};
-  for (const std::string& name : body.getMemberNames()) {
-    bool known = false;
-    for (const char* k : kKnown) known = known || name == k;
-    if (!known) {
-      throw HttpError(
-          400, "Unknown field: " + name,
-          "known fields: study, patient_id, valid_days, second_factor, permissions, max_uses, note, "
-          "consent_attested");
-    }
-  }
+  RejectUnknownFields(body, {"study", "patient_id", "valid_days", "second_factor", "permissions", "max_uses",
+                             "note", "consent_attested"});
   auto text = [&body](const char* name, size_t max) {
     const Json::Value& value = body[name];
     if (value.isNull()) return std::string();
@@ -157,9 +146,7 @@ struct StaffShares {
     values["patient_name"] = Text::PersonNameForDisplay(share.patientName);
     values["patient_id"] = share.patientId;
     if (!json["studies"].empty()) {
-      std::string da = json["studies"][0]["date"].asString();
-      da.erase(std::remove(da.begin(), da.end(), '-'), da.end());
-      values["study_date"] = Time::DicomDateToLong(da);
+      values["study_date"] = Time::DateToLong(json["studies"][0]["date"].asString());
       values["study_description"] = json["studies"][0]["description"].asString();
     }
     if (json["studies"].size() > 1) {
@@ -194,14 +181,7 @@ void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
   });
 
   router.Add("GET", "/bridge/shares", roles, [staff](const RouteContext& ctx) {
-    static const char* const kKnown[] = {"status", "patient_id", "study", "q", "limit", "offset"};
-    for (const auto& [name, value] : ctx.request.query) {
-      bool known = false;
-      for (const char* k : kKnown) known = known || name == k;
-      if (!known)
-        throw HttpError(400, "Unknown parameter: " + name,
-                        "known: status, patient_id, study, q, limit, offset");
-    }
+    RejectUnknownParameters(ctx.request, {"status", "patient_id", "study", "q", "limit", "offset"});
     ShareFilter filter;
     filter.status = ctx.request.Query("status");
     if (!filter.status.empty() && filter.status != "all" &&
@@ -212,18 +192,8 @@ void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
     filter.patientId = ctx.request.Query("patient_id");
     filter.studyOrthancId = ctx.request.Query("study");
     filter.text = ctx.request.Query("q");
-    auto number = [&ctx](const char* name, int fallback, int min, int max) {
-      const std::string text = ctx.request.Query(name);
-      if (text.empty()) return fallback;
-      if (!Text::IsDigits(text, 1, 9) || std::stoi(text) < min || std::stoi(text) > max) {
-        throw HttpError(
-            400, std::string("Invalid parameter: ") + name,
-            std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
-      }
-      return std::stoi(text);
-    };
-    filter.limit = number("limit", 50, 1, 500);
-    filter.offset = number("offset", 0, 0, 100000000);
+    filter.limit = IntegerParameter(ctx.request, "limit", 50, 1, 500);
+    filter.offset = IntegerParameter(ctx.request, "offset", 0, 0, 100000000);
     SharePage page = staff->context.shares.Store().List(filter, Time::NowSeconds());
     Json::Value answer(Json::objectValue);
     answer["shares"] = Json::Value(Json::arrayValue);
@@ -279,14 +249,7 @@ void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
 
   router.Add("GET", "/bridge/shares/{id}/qr.png", roles, [staff](const RouteContext& ctx) {
     const std::string url = staff->PendingUrl(ShareId(ctx), ctx.request);
-    int scale = 8;
-    const std::string requested = ctx.request.Query("scale");
-    if (!requested.empty()) {
-      if (!Text::IsDigits(requested, 1, 2) || std::stoi(requested) < 1 || std::stoi(requested) > 32) {
-        throw HttpError(400, "Invalid parameter: scale", "scale is 1 to 32 pixels per module");
-      }
-      scale = std::stoi(requested);
-    }
+    const int scale = IntegerParameter(ctx.request, "scale", 8, 1, 32);  // pixels per module
     HttpResponse response;
     response.contentType = "image/png";
     response.body = QrCode(url).Png(scale);

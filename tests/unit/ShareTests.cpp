@@ -460,8 +460,10 @@ TEST(ModalityWords, KnownAndUnknownCodesAndPresets) {
 }
 
 TEST(LongDates, PatientsReadDatesInWords) {
-  EXPECT_EQ("22 December 2026", Time::DicomDateToLong("20261222"));
-  EXPECT_EQ("", Time::DicomDateToLong("2026122"));
+  EXPECT_EQ("22 December 2026", Time::DateToLong("20261222"));
+  EXPECT_EQ("22 December 2026", Time::DateToLong("2026-12-22"));
+  EXPECT_EQ("", Time::DateToLong("2026122"));
+  EXPECT_EQ("", Time::DateToLong("20261322"));
   EXPECT_EQ("1 January 1970", Time::FormatLongDate(0));
 }
 
