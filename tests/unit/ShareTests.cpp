@@ -13,6 +13,7 @@
 #include "Common/Crypto.h"
 #include "Common/Errors.h"
 #include "Common/HtmlTemplate.h"
+#include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 #include "Share/ModalityGlossary.h"
@@ -542,4 +543,28 @@ TEST_F(Shares, ABirthDateLinkWithoutABirthDateRecordsNoAttestation) {
   request.consentAttested = true;
   EXPECT_THROW(service->Create(request, ShareActor{"desk", "reception", ""}), HttpError);
   EXPECT_TRUE(consentStore->History(otherId).empty()) << "a refused link leaves no consent record";
+}
+
+TEST(RequestChecks, UnknownNamesAndBadNumbersAreNamed) {
+  HttpRequest request;
+  request.query = {{"limit", "20"}, {"sttus", "active"}};
+  try {
+    RejectUnknownParameters(request, {"status", "limit"});
+    FAIL() << "a misspelt parameter was accepted";
+  } catch (const HttpError& e) {
+    EXPECT_EQ(400, e.Status());
+    EXPECT_EQ("Unknown parameter: sttus", std::string(e.what()));
+    EXPECT_EQ("known parameters: status, limit", e.Detail());
+  }
+  EXPECT_EQ(20, IntegerParameter(request, "limit", 50, 1, 500));
+  EXPECT_EQ(50, IntegerParameter(request, "offset", 50, 0, 500));
+  request.query["limit"] = "0";
+  EXPECT_THROW(IntegerParameter(request, "limit", 50, 1, 500), HttpError);
+  request.query["limit"] = "-3";
+  EXPECT_THROW(IntegerParameter(request, "limit", 50, 1, 500), HttpError);
+  Json::Value body(Json::objectValue);
+  body["study"] = "x";
+  EXPECT_NO_THROW(RejectUnknownFields(body, {"study", "note"}));
+  body["notes"] = "y";
+  EXPECT_THROW(RejectUnknownFields(body, {"study", "note"}), HttpError);
 }
