@@ -94,7 +94,7 @@ cat <<INFO
 
 HospitalBridge is running: General Hospital (HOS-001), $studies studies indexed.
 
-    Staff pages       $URL/bridge/app/
+  Staff pages       $URL/bridge/app/
   Reception         $URL/bridge/app/reception.html   (share links with QR slips)
   Scanner folder    $HB_SITE_DIR/scanner-out   (DICOM files dropped here are imported)
   Orthanc Explorer  $URL/app/explorer.html   (sign in on the staff pages first)

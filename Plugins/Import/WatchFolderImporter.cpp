@@ -188,9 +188,9 @@ WatchFolderImporter::Result WatchFolderImporter::Import(const std::string& path,
       return Result::kRetryLater;
     }
   } catch (const OrthancRejected& e) {
-    reason =
-        std::string("Orthanc refused the file: ") + e.what() +
-        (content.size() >= 132 && content.compare(128, 4, "DICM") != 0 ? " (it is not a DICOM file)" : "");
+    reason = std::string("Orthanc refused the file: ") + e.what() +
+             (content.size() < 132 || content.compare(128, 4, "DICM") != 0 ? " (it has no DICOM file header)"
+                                                                           : "");
     return Result::kRejected;
   } catch (const OrthancUnavailable& e) {
     reason = e.what();
