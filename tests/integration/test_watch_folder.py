@@ -152,6 +152,9 @@ class WatchFolderTest(unittest.TestCase):
         self.assertTrue(os.path.exists(reason), "no reason file beside %s: %r"
                         % (failed[0], all_files(self.dirs["failed"])))
         self.assertGreater(len(read(reason).strip()), 5, "empty reason file")
+        # what a technician reads: Orthanc refused it, and why
+        self.assertIn(b"Orthanc refused the file", read(reason))
+        self.assertIn(b"no DICOM file header", read(reason))
         self.assertEqual(files_with_content(self.dirs["processed"], text), [])
         # a non-DICOM file with a .dcm name: same
         junk = b"\x00\x01garbage" * 100
