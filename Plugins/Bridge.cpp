@@ -22,13 +22,17 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
                const std::string& orthancVersion)
     : config_(config),
       orthanc_(orthanc),
+      proxies_(config.security.trustedProxies, "HospitalBridge.Security.TrustedProxies"),
       database_(config.databasePath),
       hasher_(config.security.passwordHashIterations),
       users_(database_),
       sessions_(database_, config.security.sessionIdleMinutes * 60, config.security.sessionMaxHours * 3600),
-      throttle_(config.security.maxFailuresPerUser, config.security.maxFailuresPerAddress,
-                config.security.throttleWindowMinutes * 60, config.security.lockoutMinutes * 60),
-      authenticator_(users_, sessions_, throttle_, config.security.credentialCacheSeconds, audit_),
+      throttle_({{config.security.maxFailuresPerUser, config.security.throttleWindowMinutes * 60,
+                  config.security.lockoutMinutes * 60, true},
+                 {config.security.maxFailuresPerAddress, config.security.throttleWindowMinutes * 60,
+                  config.security.lockoutMinutes * 60, false}}),
+      authenticator_(users_, sessions_, throttle_, config.security.credentialCacheSeconds,
+                     config.security.passwordHashIterations, audit_),
       gate_(authenticator_, router_, permissions_),
       studies_(database_),
       reader_(orthanc),
@@ -57,8 +61,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
   EnsureBootstrapAdmin(config_, users_, hasher_);
   sessions_.PurgeExpired();
 
-  RegisterSecurityRoutes(router_, SecurityRoutesContext{users_, sessions_, authenticator_, hasher_,
-                                                        config_.orthanc.sslEnabled, audit_});
+  RegisterSecurityRoutes(router_, SecurityRoutesContext{users_, sessions_, authenticator_, hasher_, audit_});
   if (config_.studyIndex.enabled) {
     worker_ = std::make_unique<IndexWorker>(studies_, reader_, config_.studyIndex.refreshDelayMs);
     RegisterStudyRoutes(router_, studies_, config_.studyIndex);
@@ -208,6 +211,11 @@ void Bridge::SystemSections(Json::Value& answer) {
   consent["defaults"]["share"] = config_.consent.sharePermitsByDefault ? "opt-out" : "opt-in";
   consent["defaults"]["federation"] = config_.consent.federationPermitsByDefault ? "opt-out" : "opt-in";
   consent["defaults"]["research"] = config_.consent.researchPermitsByDefault ? "opt-out" : "opt-in";
+}
+
+void Bridge::PrepareRequest(HttpRequest& request) const {
+  request.path = CanonicalPath(request.path);
+  proxies_.Resolve(request, config_.orthanc.sslEnabled);
 }
 
 HttpResponse Bridge::HandleRequest(const HttpRequest& request) {

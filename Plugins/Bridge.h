@@ -29,8 +29,9 @@
 #include "Registry/PatientStore.h"
 #include "Registry/SiteStore.h"
 #include "Security/AccessGate.h"
+#include "Security/AttemptLimiter.h"
 #include "Security/Authenticator.h"
-#include "Security/LoginThrottle.h"
+#include "Security/ClientAddress.h"
 #include "Security/PasswordHasher.h"
 #include "Security/PermissionTable.h"
 #include "Security/SessionStore.h"
@@ -49,6 +50,9 @@ class Bridge {
          const std::string& orthancVersion);
   ~Bridge();
 
+  // Before anything reads a request: its path in canonical form, its
+  // client's address and scheme (through a trusted proxy or not).
+  void PrepareRequest(HttpRequest& request) const;
   // Orthanc's incoming-request filter: may this request go on?
   bool AllowRequest(const HttpRequest& request) { return gate_.Allows(request); }
   // Every route under /bridge/ (and later /s/).
@@ -80,6 +84,7 @@ class Bridge {
 
   const Configuration config_;
   IOrthancRest& orthanc_;
+  const TrustedProxies proxies_;
   Database database_;
   // Declared before every module that reports to it, so they can hold it
   // from the start; it forwards to the recorder once that exists.
@@ -87,7 +92,7 @@ class Bridge {
   PasswordHasher hasher_;
   UserStore users_;
   SessionStore sessions_;
-  LoginThrottle throttle_;
+  AttemptLimiter throttle_;
   Authenticator authenticator_;
   PermissionTable permissions_;
   Router router_;

@@ -314,6 +314,7 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   security.lockoutMinutes = static_cast<int>(read.Integer("Security.LoginThrottle.LockoutMinutes", 1, 1440));
   security.maxRequestBodyBytes =
       static_cast<size_t>(read.Integer("Security.MaxRequestBodyKilobytes", 1, 65536)) * 1024;
+  security.trustedProxies = StringList(read.At("Security.TrustedProxies"), "Security.TrustedProxies");
 
   OrthancSettings& own = config.orthanc;
   own.name = orthanc.get("Name", "Orthanc").asString();

@@ -23,6 +23,7 @@ struct SecuritySettings {
   int throttleWindowMinutes = 15;
   int lockoutMinutes = 15;
   size_t maxRequestBodyBytes = 1024 * 1024;
+  std::vector<std::string> trustedProxies;  // checked by TrustedProxies
 };
 
 struct StudyIndexSettings {

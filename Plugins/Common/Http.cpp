@@ -79,4 +79,17 @@ std::string UrlDecode(const std::string& text, bool plusIsSpace) {
   return out;
 }
 
+std::string CanonicalPath(const std::string& path) {
+  std::string canonical;
+  canonical.reserve(path.size() + 1);
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) canonical.append("/").append(path, start, slash - start);
+    start = slash + 1;
+  }
+  return canonical.empty() ? "/" : canonical;
+}
+
 }  // namespace HospitalBridge

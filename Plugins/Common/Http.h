@@ -16,7 +16,11 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // names in lower case
   std::map<std::string, std::string> query;
   std::string body;
+  // The client's address: the TCP peer's, or the one a trusted reverse proxy
+  // forwarded (ClientAddress resolves it before anything else reads it).
   std::string remoteIp;
+  std::string connectionIp;  // the TCP peer (the proxy, behind one)
+  bool secure = false;       // the client used HTTPS (to Orthanc, or to a trusted proxy)
 
   std::string Header(const std::string& lowerCaseName) const;
   std::string Query(const std::string& name) const;
@@ -42,5 +46,10 @@ struct HttpResponse {
 
 // "%2F" → "/", "+" kept as is (paths), and for query strings "+" → " ".
 std::string UrlDecode(const std::string& text, bool plusIsSpace);
+
+// The one form of a path that the gate, the routes and the audit see:
+// repeated and trailing slashes dropped ("/bridge//login/" → "/bridge/login",
+// "" → "/"). Orthanc routes both forms alike, so they must be judged alike.
+std::string CanonicalPath(const std::string& path);
 
 }  // namespace HospitalBridge

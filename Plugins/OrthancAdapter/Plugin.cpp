@@ -26,10 +26,14 @@ std::unique_ptr<Bridge> bridge;
 
 // Orthanc 1.10 gives the client's address to the request filter but not to
 // the REST callback. Both run one after the other on the same HTTP thread,
-// so the filter leaves the address here for the callback to pick up.
+// so the filter leaves what it resolved here for the callback to pick up.
+// Paths are compared in canonical form: Orthanc may hand the callback
+// "/bridge/login" for a request the filter saw as "/bridge/login/".
 struct FilteredRequest {
-  std::string uri;
-  std::string ip;
+  std::string path;  // canonical
+  std::string connectionIp;
+  std::string remoteIp;
+  bool secure = false;
 };
 thread_local FilteredRequest lastFiltered;
 
@@ -70,10 +74,11 @@ int32_t FilterRequest(OrthancPluginHttpMethod method, const char* uri, const cha
     HttpRequest request;
     request.method = MethodName(method);
     request.path = uri;
-    request.remoteIp = ip != nullptr ? ip : "";
+    request.connectionIp = ip != nullptr ? ip : "";
     FillHeaders(request, headersCount, headersKeys, headersValues);
     FillQuery(request, getCount, getKeys, getValues);
-    lastFiltered = FilteredRequest{request.path, request.remoteIp};
+    bridge->PrepareRequest(request);
+    lastFiltered = FilteredRequest{request.path, request.connectionIp, request.remoteIp, request.secure};
     return bridge->AllowRequest(request) ? 1 : 0;
   } catch (const std::exception& e) {
     Log::Error(std::string("request filter failed, request refused: ") + e.what());
@@ -104,9 +109,16 @@ OrthancPluginErrorCode HandleRest(OrthancPluginRestOutput* output, const char* u
   HttpRequest request;
   request.method = MethodName(sdkRequest->method);
   request.path = url;
-  if (lastFiltered.uri == request.path) request.remoteIp = lastFiltered.ip;
   FillHeaders(request, sdkRequest->headersCount, sdkRequest->headersKeys, sdkRequest->headersValues);
   FillQuery(request, sdkRequest->getCount, sdkRequest->getKeys, sdkRequest->getValues);
+  bridge->PrepareRequest(request);
+  if (lastFiltered.path == request.path) {
+    request.connectionIp = lastFiltered.connectionIp;
+    request.remoteIp = lastFiltered.remoteIp;
+    request.secure = lastFiltered.secure;
+  } else {
+    Log::Warning("request " + request.path + " reached HospitalBridge without passing its filter first");
+  }
   if (sdkRequest->bodySize > 0) {
     request.body.assign(static_cast<const char*>(sdkRequest->body), sdkRequest->bodySize);
   }
@@ -189,7 +201,13 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
     return -1;
   }
 
-  OrthancPluginSetDescription(context, "Hospital imaging hub: study index, security gate, staff pages.");
+  const char* description = "Hospital imaging hub: study index, security gate, staff pages.";
+#if ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 12, 6)
+  // Newer SDKs deprecate the calls that look the plugin's name up by symbol.
+  OrthancPluginSetDescription2(context, OrthancPluginGetName(), description);
+#else
+  OrthancPluginSetDescription(context, description);
+#endif
   OrthancPluginRegisterIncomingHttpRequestFilter2(context, FilterRequest);
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge", HandleRest);
   OrthancPluginRegisterRestCallbackNoLock(context, "/bridge/(.*)", HandleRest);
@@ -200,7 +218,11 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   // Embedded from WebAssets/js/explorer-extension.js at build time.
   std::string explorer;
   if (FindEmbeddedFile("WebAssets/js/explorer-extension.js", explorer)) {
+#if ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 12, 6)
+    OrthancPluginExtendOrthancExplorer2(context, OrthancPluginGetName(), explorer.c_str());
+#else
     OrthancPluginExtendOrthancExplorer(context, explorer.c_str());
+#endif
   }
   Log::Warning(std::string("version ") + kPluginVersion + " started for site " + bridge->Config().siteId +
                " (" + bridge->Config().siteName + "), database " + bridge->Config().databasePath);

@@ -1,5 +1,8 @@
 #include "Security/Authenticator.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "Common/Crypto.h"
 #include "Common/Log.h"
 #include "Common/Time.h"
@@ -12,22 +15,22 @@ namespace {
 const size_t kMaxCacheEntries = 10000;
 const size_t kMaxCredentialLength = 2048;
 
-// A verification against a fixed hash, so that an unknown user name takes as
-// long as a wrong password and the timing does not tell which names exist.
-const std::string& DecoyHash() {
-  static const std::string hash = PasswordHasher(100000).Hash(Crypto::NewToken());
-  return hash;
+std::string ThrottleKey(const std::string& username) {
+  std::string key = username.substr(0, 64);
+  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+  return key;
 }
 }  // namespace
 
-Authenticator::Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle,
-                             int credentialCacheSeconds, IAuditSink& audit)
+Authenticator::Authenticator(UserStore& users, SessionStore& sessions, AttemptLimiter& throttle,
+                             int credentialCacheSeconds, uint32_t passwordHashIterations, IAuditSink& audit)
     : users_(users),
       sessions_(sessions),
       throttle_(throttle),
       audit_(audit),
       cacheSeconds_(credentialCacheSeconds),
-      cacheKey_(Crypto::RandomBytes(32)) {}
+      cacheKey_(Crypto::RandomBytes(32)),
+      decoyHash_(PasswordHasher(passwordHashIterations).Hash(Crypto::NewToken())) {}
 
 AuthResult Authenticator::Identify(const HttpRequest& request) {
   std::string authorization = request.Header("authorization");
@@ -110,9 +113,12 @@ AuthResult Authenticator::CheckPassword(const std::string& username, const std::
     event.detail["reason"] = why;
     audit_.Record(event);
   };
-  int64_t now = Time::NowSeconds();
-  int64_t wait = throttle_.RetryAfter(username, address, now);
-  if (wait > 0) {
+  const int64_t now = Time::NowSeconds();
+  // The attempt takes its place under both limits before the password is
+  // checked, so simultaneous guesses cannot check more than the limit.
+  AttemptLimiter::Ticket attempt = throttle_.Reserve({ThrottleKey(username), address});
+  if (!attempt.Granted()) {
+    const int64_t wait = attempt.RetryAfterSeconds();
     Log::Warning("login refused without checking for user '" + username + "' from " + address +
                  ": too many failures, locked for " + std::to_string(wait) + " s more");
     result.outcome = AuthResult::Outcome::kThrottled;
@@ -121,17 +127,19 @@ AuthResult Authenticator::CheckPassword(const std::string& username, const std::
     return result;
   }
   std::optional<User> user = username.size() <= 64 ? users_.FindByName(username) : std::nullopt;
-  bool valid =
-      PasswordHasher::Verify(password, user ? user->passwordHash : DecoyHash()) && user && !user->disabled;
+  // An unknown name pays the same hash as a known one, against a decoy.
+  const bool matches = PasswordHasher::Verify(password, user ? user->passwordHash : decoyHash_);
+  const bool valid = matches && user && !user->disabled;
   if (!valid) {
-    int failures = throttle_.RecordFailure(username, address, now);
+    attempt.Failed();
+    const int failures = attempt.FailuresOfFirstKey();
     Log::Warning("failed login for user '" + username + "' from " + address + " (" +
                  std::to_string(failures) + " recent failure" + (failures > 1 ? "s" : "") + ")");
     result.outcome = AuthResult::Outcome::kRejected;
     failed(user && user->disabled ? "account disabled" : "invalid user name or password");
     return result;
   }
-  throttle_.RecordSuccess(username);
+  attempt.Succeeded();
   users_.RecordLogin(user->id, now);
   result.outcome = AuthResult::Outcome::kAuthenticated;
   result.identity = Identity{true, user->id, user->username, user->role, false};

@@ -9,7 +9,7 @@
 
 #include "Audit/AuditSink.h"
 #include "Common/Http.h"
-#include "Security/LoginThrottle.h"
+#include "Security/AttemptLimiter.h"
 #include "Security/PasswordHasher.h"
 #include "Security/SessionStore.h"
 #include "Security/UserStore.h"
@@ -26,8 +26,12 @@ struct AuthResult {
 
 class Authenticator {
  public:
-  Authenticator(UserStore& users, SessionStore& sessions, LoginThrottle& throttle, int credentialCacheSeconds,
-                IAuditSink& audit);
+  // `throttle` limits password checks per user name (its first key) and
+  // per address (its second). `passwordHashIterations` is the cost of a new
+  // password's hash: an unknown user name is checked against a decoy of the
+  // same cost, so the answer's timing does not tell which names exist.
+  Authenticator(UserStore& users, SessionStore& sessions, AttemptLimiter& throttle,
+                int credentialCacheSeconds, uint32_t passwordHashIterations, IAuditSink& audit);
 
   AuthResult Identify(const HttpRequest& request);
   // The password check shared by Basic authentication and the login form.
@@ -45,10 +49,11 @@ class Authenticator {
 
   UserStore& users_;
   SessionStore& sessions_;
-  LoginThrottle& throttle_;
+  AttemptLimiter& throttle_;
   IAuditSink& audit_;
   int cacheSeconds_;
   const std::string cacheKey_;  // random per process: cache keys reveal nothing
+  const std::string decoyHash_;
   std::mutex cacheMutex_;
   struct CachedIdentity {
     Identity identity;

@@ -87,7 +87,7 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     answer["username"] = identity.username;
     answer["role"] = RoleName(identity.role);
     HttpResponse response = HttpResponse::Json(answer);
-    response.AddHeader("Set-Cookie", SessionCookie(token, c.sessions.MaxSeconds(), c.secureCookies));
+    response.AddHeader("Set-Cookie", SessionCookie(token, c.sessions.MaxSeconds(), ctx.request.secure));
     return response;
   });
 
@@ -99,7 +99,7 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     Json::Value answer(Json::objectValue);
     answer["logged_out"] = true;
     HttpResponse response = HttpResponse::Json(answer);
-    response.AddHeader("Set-Cookie", SessionCookie("", 0, c.secureCookies));
+    response.AddHeader("Set-Cookie", SessionCookie("", 0, ctx.request.secure));
     return response;
   });
 

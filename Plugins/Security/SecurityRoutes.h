@@ -14,7 +14,6 @@ struct SecurityRoutesContext {
   SessionStore& sessions;
   Authenticator& authenticator;
   const PasswordHasher& hasher;
-  bool secureCookies;  // Orthanc serves HTTPS
   IAuditSink& audit;
 };
 

@@ -159,15 +159,19 @@ struct Pages {
   }
 
   // The page to answer instead when the address must wait or the link in
-  // the URL is not usable; otherwise nothing, and `share` is the link.
-  std::optional<HttpResponse> RefuseLink(const RouteContext& ctx, std::optional<Share>& share) const {
-    const std::string& ip = ctx.request.remoteIp;
-    if (int64_t wait = context.shares.RetryAfter(ip)) return Throttled(wait);
+  // the URL is not usable; otherwise nothing, and `share` is the link. The
+  // address's ticket is taken before the look-up and settled by the caller
+  // (or here, when the link is refused).
+  std::optional<HttpResponse> RefuseLink(const RouteContext& ctx, std::optional<Share>& share,
+                                         AttemptLimiter::Ticket& attempt) const {
+    attempt = context.shares.ReserveAddressAttempt(ctx.request.remoteIp);
+    if (!attempt.Granted()) return Throttled(attempt.RetryAfterSeconds());
     LinkState state = context.shares.LookUp(ctx.Param("token"), share);
     if (state == LinkState::kInvalid) {
-      context.shares.RecordAddressFailure(ip);
+      attempt.Failed();
       return Invalid();
     }
+    attempt.Succeeded();  // a real link, even if no longer usable: not a guess
     if (state != LinkState::kActive) return ForState(state);
     return std::nullopt;
   }
@@ -175,7 +179,8 @@ struct Pages {
   HttpResponse Unlock(const RouteContext& ctx) const {
     const std::string& ip = ctx.request.remoteIp;
     std::optional<Share> share;
-    if (std::optional<HttpResponse> refused = RefuseLink(ctx, share)) return *refused;
+    AttemptLimiter::Ticket lookUp;
+    if (std::optional<HttpResponse> refused = RefuseLink(ctx, share, lookUp)) return *refused;
     const std::map<std::string, std::string> form = ParseFormBody(ctx.request.body);
     auto field = [&form](const char* name) {
       auto found = form.find(name);
@@ -189,11 +194,13 @@ struct Pages {
         response.AddHeader("Set-Cookie", std::string(kShareCookie) + "=" + outcome.sessionToken +
                                              "; Path=/s; Max-Age=" + std::to_string(seconds) +
                                              "; HttpOnly; SameSite=Strict" +
-                                             (context.config.orthanc.sslEnabled ? "; Secure" : ""));
+                                             (ctx.request.secure ? "; Secure" : ""));
         return response;
       }
       case UnlockOutcome::Kind::kLocked:
         return ForState(LinkState::kLocked);
+      case UnlockOutcome::Kind::kThrottled:
+        return Throttled(outcome.retryAfterSeconds);
       case UnlockOutcome::Kind::kUsedUp:
         return ForState(LinkState::kUsedUp);
       default:
@@ -304,14 +311,16 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
     Json::Value answer(Json::objectValue);
     answer["ok"] = true;
     HttpResponse response = HttpResponse::Json(answer);
-    response.AddHeader("Set-Cookie",
-                       std::string(kShareCookie) + "=; Path=/s; Max-Age=0; HttpOnly; SameSite=Strict");
+    response.AddHeader("Set-Cookie", std::string(kShareCookie) +
+                                         "=; Path=/s; Max-Age=0; HttpOnly; SameSite=Strict" +
+                                         (ctx.request.secure ? "; Secure" : ""));
     return response;
   });
 
   router.AddPublic("GET", "/s/{token}", [pages](const RouteContext& ctx) {
     std::optional<Share> share;
-    if (std::optional<HttpResponse> refused = pages->RefuseLink(ctx, share)) return *refused;
+    AttemptLimiter::Ticket attempt;
+    if (std::optional<HttpResponse> refused = pages->RefuseLink(ctx, share, attempt)) return *refused;
     return pages->Landing(*share, 200, "", 0);
   });
 
@@ -320,9 +329,9 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
   // Anything else under /s/ (a link cut or split by hand, a guess) gets the
   // same page as an unknown token, and counts against the address.
   auto invalid = [pages](const RouteContext& ctx) {
-    const std::string& ip = ctx.request.remoteIp;
-    if (int64_t wait = pages->context.shares.RetryAfter(ip)) return pages->Throttled(wait);
-    pages->context.shares.RecordAddressFailure(ip);
+    AttemptLimiter::Ticket attempt = pages->context.shares.ReserveAddressAttempt(ctx.request.remoteIp);
+    if (!attempt.Granted()) return pages->Throttled(attempt.RetryAfterSeconds());
+    attempt.Failed();
     return pages->Invalid();
   };
   router.AddPublic("GET", "/s/{rest*}", invalid);

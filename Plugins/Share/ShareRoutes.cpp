@@ -98,8 +98,7 @@ struct StaffShares {
     answer["share"] = context.shares.ToJson(created.share);
     answer["token"] = created.token;
     if (!created.pin.empty()) answer["pin"] = created.pin;
-    answer["url"] = PublicBaseUrl(context.config.shares, context.config.orthanc.sslEnabled, request) + "/s/" +
-                    created.token;
+    answer["url"] = PublicBaseUrl(context.config.shares, request.secure, request) + "/s/" + created.token;
     answer["qr_png"] = "/bridge/shares/" + id + "/qr.png";
     answer["qr_svg"] = "/bridge/shares/" + id + "/qr.svg";
     answer["slip"] = "/bridge/shares/" + id + "/slip";
@@ -119,8 +118,7 @@ struct StaffShares {
               "link and slip.");
     }
     if (slip != nullptr) *slip = *pending;
-    return PublicBaseUrl(context.config.shares, context.config.orthanc.sslEnabled, request) + "/s/" +
-           pending->token;
+    return PublicBaseUrl(context.config.shares, request.secure, request) + "/s/" + pending->token;
   }
 
   HttpResponse Slip(const RouteContext& ctx) {

@@ -13,10 +13,6 @@
 namespace HospitalBridge {
 
 namespace {
-// Failed look-ups and unlocks are counted per address only: a share's own
-// failures are counted in the database (and lock it), so the per-"user"
-// counter of LoginThrottle is given a limit it never reaches.
-constexpr int kNoPerKeyLimit = 1 << 30;
 constexpr int64_t kMaxStudiesPerShare = 500;
 
 std::string NewPin() {
@@ -59,8 +55,10 @@ ShareService::ShareService(ShareStore& store, StudyIndexStore& studies, IOrthanc
       settings_(config.shares),
       siteId_(config.siteId),
       sharePermitsByDefault_(config.consent.sharePermitsByDefault),
-      addressThrottle_(kNoPerKeyLimit, config.shares.maxFailuresPerAddress, config.shares.windowMinutes * 60,
-                       config.shares.lockoutMinutes * 60),
+      // Failed look-ups and unlocks per address; a share's own failures are
+      // counted in the database (and lock it).
+      addressThrottle_({{config.shares.maxFailuresPerAddress, config.shares.windowMinutes * 60,
+                         config.shares.lockoutMinutes * 60, false}}),
       seal_(slipKeyPath) {}
 
 std::string ShareService::SecretHash(const std::string& secret, const std::string& salt) const {
@@ -377,6 +375,12 @@ LinkState ShareService::LookUp(const std::string& token, std::optional<Share>& s
 UnlockOutcome ShareService::Unlock(const Share& share, const std::string& pin, const std::string& birthDate,
                                    const std::string& ip) {
   UnlockOutcome outcome;
+  AttemptLimiter::Ticket addressAttempt = ReserveAddressAttempt(ip);
+  if (!addressAttempt.Granted()) {
+    outcome.kind = UnlockOutcome::Kind::kThrottled;
+    outcome.retryAfterSeconds = addressAttempt.RetryAfterSeconds();
+    return outcome;
+  }
   const int64_t now = Time::NowSeconds();
   ShareActor patient{"share #" + std::to_string(share.id), "", ip};
   std::string secret;
@@ -394,15 +398,23 @@ UnlockOutcome ShareService::Unlock(const Share& share, const std::string& pin, c
                                  : "Enter your date of birth (day, month and year).";
   }
   bool right = share.secondFactor == "none";
-  if (!right && wellFormed) {
-    right = Crypto::ConstantTimeEquals(SecretHash(secret, share.secretSalt), share.secretHash);
+  int64_t attempt = 0;
+  if (!right) {
+    // The try is taken before the secret is checked: simultaneous guesses
+    // cannot check more secrets than the link allows.
+    attempt = store_.ReserveUnlockAttempt(share.id, settings_.maxFailedUnlocks, now);
+    if (attempt == 0) {
+      addressAttempt.Succeeded();  // the address did not guess: the link was locked already
+      outcome.kind = UnlockOutcome::Kind::kLocked;
+      return outcome;
+    }
+    right = wellFormed && Crypto::ConstantTimeEquals(SecretHash(secret, share.secretSalt), share.secretHash);
   }
   if (!right) {
-    const int64_t failures = store_.RecordFailure(share.id, settings_.maxFailedUnlocks, now);
-    RecordAddressFailure(ip);
-    outcome.attemptsLeft = static_cast<int>(std::max<int64_t>(0, settings_.maxFailedUnlocks - failures));
+    addressAttempt.Failed();
+    outcome.attemptsLeft = static_cast<int>(std::max<int64_t>(0, settings_.maxFailedUnlocks - attempt));
     Json::Value detail(Json::objectValue);
-    detail["failures"] = static_cast<Json::Int64>(failures);
+    detail["failures"] = static_cast<Json::Int64>(attempt);
     detail["well_formed"] = wellFormed;
     Audit("share.unlock_failed", share, patient, "failure", detail);
     if (outcome.attemptsLeft == 0) {
@@ -413,6 +425,7 @@ UnlockOutcome ShareService::Unlock(const Share& share, const std::string& pin, c
     }
     return outcome;
   }
+  addressAttempt.Succeeded();
   if (!store_.RecordUse(share.id, now)) {
     outcome.kind = UnlockOutcome::Kind::kUsedUp;
     return outcome;
@@ -442,13 +455,11 @@ void ShareService::EndSession(const std::string& sessionToken) {
   if (!sessionToken.empty()) store_.DeleteSession(Crypto::Sha256(sessionToken));
 }
 
-int64_t ShareService::RetryAfter(const std::string& ip) {
-  return addressThrottle_.RetryAfter("", ip, Time::NowSeconds());
+AttemptLimiter::Ticket ShareService::ReserveAddressAttempt(const std::string& ip) {
+  return addressThrottle_.Reserve({ip});
 }
 
-void ShareService::RecordAddressFailure(const std::string& ip) {
-  addressThrottle_.RecordFailure("", ip, Time::NowSeconds());
-}
+int64_t ShareService::RetryAfter(const std::string& ip) { return addressThrottle_.RetryAfter({ip}); }
 
 void ShareService::OnStudyIndexed(const StudyRecord& study, bool stable) {
   const AutoShareSettings& autoShare = settings_.autoShare;

@@ -13,7 +13,7 @@
 #include "Consent/ConsentService.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
-#include "Security/LoginThrottle.h"
+#include "Security/AttemptLimiter.h"
 #include "Share/ShareStore.h"
 #include "Share/SlipSeal.h"
 
@@ -48,10 +48,11 @@ enum class LinkState { kInvalid, kActive, kRevoked, kExpired, kLocked, kUsedUp }
 LinkState LinkStateOf(const std::string& status);
 
 struct UnlockOutcome {
-  enum class Kind { kOpened, kWrongSecret, kLocked, kUsedUp, kUnavailable } kind = Kind::kWrongSecret;
-  std::string message;       // for the patient, when not opened
-  int attemptsLeft = 0;      // after a wrong secret
-  std::string sessionToken;  // the cookie's value when opened
+  enum class Kind { kOpened, kWrongSecret, kLocked, kUsedUp, kThrottled } kind = Kind::kWrongSecret;
+  std::string message;            // for the patient, when not opened
+  int attemptsLeft = 0;           // after a wrong secret
+  int64_t retryAfterSeconds = 0;  // when throttled
+  std::string sessionToken;       // the cookie's value when opened
   int64_t sessionExpiresAt = 0;
 };
 
@@ -80,15 +81,18 @@ class ShareService {
   // Patient side. A malformed token is looked up like any other, so that
   // invalid, unknown and revoked links cost the same time.
   LinkState LookUp(const std::string& token, std::optional<Share>& share);
+  // Counts under the per-address limit as well as the link's own.
   UnlockOutcome Unlock(const Share& share, const std::string& pin, const std::string& birthDate,
                        const std::string& ip);
   // The share behind a session cookie, while both are usable.
   std::optional<Share> SessionShare(const std::string& sessionToken, int64_t* sessionExpiresAt = nullptr);
   void EndSession(const std::string& sessionToken);
 
-  // Per-address throttle of failed look-ups and unlocks: seconds to wait.
+  // Per-address throttle of failed look-ups and unlocks. Every look-up or
+  // unlock takes a ticket first (refused: wait RetryAfterSeconds) and
+  // settles it: Failed() for an unknown link or a wrong secret.
+  AttemptLimiter::Ticket ReserveAddressAttempt(const std::string& ip);
   int64_t RetryAfter(const std::string& ip);
-  void RecordAddressFailure(const std::string& ip);
 
   // The index worker tells of each study it indexed; a complete study that
   // matches AutoShare gets a link and a queued slip.
@@ -126,7 +130,7 @@ class ShareService {
   const SharesSettings settings_;
   const std::string siteId_;
   const bool sharePermitsByDefault_;
-  LoginThrottle addressThrottle_;
+  AttemptLimiter addressThrottle_;
   const SlipSeal seal_;
 };
 

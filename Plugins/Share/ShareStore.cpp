@@ -228,14 +228,17 @@ void ShareStore::SetReplacedBy(int64_t id, int64_t newId) {
   update.Bind(1, newId).Bind(2, id).Run();
 }
 
-int64_t ShareStore::RecordFailure(int64_t id, int maxFailures, int64_t now) {
+int64_t ShareStore::ReserveUnlockAttempt(int64_t id, int maxFailures, int64_t now) {
+  // One statement, so that simultaneous unlocks take distinct tries: the try
+  // counts as failed until the secret proves right, and the last one locks
+  // the link at once (cleared again if it was right).
   auto lock = database_.Lock();
-  Statement update(
-      database_,
-      "UPDATE shares SET failed_attempts = failed_attempts + 1, "
-      "locked_at = CASE WHEN locked_at = 0 AND failed_attempts + 1 >= ? THEN ? ELSE locked_at END "
-      "WHERE id = ?");
-  update.Bind(1, maxFailures).Bind(2, now).Bind(3, id).Run();
+  Statement update(database_,
+                   "UPDATE shares SET failed_attempts = failed_attempts + 1, "
+                   "locked_at = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE locked_at END "
+                   "WHERE id = ? AND locked_at = 0 AND failed_attempts < ?");
+  update.Bind(1, maxFailures).Bind(2, now).Bind(3, id).Bind(4, maxFailures).Run();
+  if (database_.Changes() == 0) return 0;
   Statement select(database_, "SELECT failed_attempts FROM shares WHERE id = ?");
   select.Bind(1, id);
   return select.Step() ? select.ColumnInt(0) : 0;
@@ -250,7 +253,7 @@ void ShareStore::ClearLock(int64_t id) {
 bool ShareStore::RecordUse(int64_t id, int64_t now) {
   auto lock = database_.Lock();
   Statement update(database_,
-                   "UPDATE shares SET uses = uses + 1, last_used_at = ?, failed_attempts = 0 "
+                   "UPDATE shares SET uses = uses + 1, last_used_at = ?, failed_attempts = 0, locked_at = 0 "
                    "WHERE id = ? AND (max_uses IS NULL OR uses < max_uses)");
   update.Bind(1, now).Bind(2, id).Run();
   return database_.Changes() > 0;

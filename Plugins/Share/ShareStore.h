@@ -92,9 +92,11 @@ class ShareStore {
   // False when it was already revoked.
   bool Revoke(int64_t id, const std::string& by, const std::string& reason, int64_t now);
   void SetReplacedBy(int64_t id, int64_t newId);
-  // Adds a failed unlock and locks the share at `maxFailures`. Returns the
-  // failures counted so far.
-  int64_t RecordFailure(int64_t id, int maxFailures, int64_t now);
+  // Takes one of the share's `maxFailures` unlock tries before its secret is
+  // checked; it stays counted as a failure unless RecordUse follows. The try
+  // that takes the last place locks the share. Returns the try's number
+  // (1 to maxFailures), or 0 when no try is left.
+  int64_t ReserveUnlockAttempt(int64_t id, int maxFailures, int64_t now);
   void ClearLock(int64_t id);
   // Counts a successful unlock unless the uses are exhausted (false then).
   bool RecordUse(int64_t id, int64_t now);

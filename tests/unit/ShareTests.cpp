@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "Audit/AuditSink.h"
 #include "Common/Crypto.h"
@@ -29,12 +31,17 @@ using namespace HospitalBridge;
 namespace {
 class RecordingAudit : public IAuditSink {
  public:
-  void Record(AuditEvent event) override { events.push_back(std::move(event)); }
-  int Count(const std::string& action) const {
+  void Record(AuditEvent event) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    events.push_back(std::move(event));
+  }
+  int Count(const std::string& action) {
+    std::lock_guard<std::mutex> lock(mutex);
     int n = 0;
     for (const AuditEvent& e : events) n += e.action == action ? 1 : 0;
     return n;
   }
+  std::mutex mutex;
   std::vector<AuditEvent> events;
 };
 
@@ -214,6 +221,22 @@ TEST_F(Shares, WrongPinsLockTheShareAndStaffUnlockIt) {
   EXPECT_FALSE(service->SessionShare(opened.sessionToken).has_value());
 }
 
+TEST_F(Shares, SimultaneousWrongPinsCheckNoMoreThanTheLimit) {
+  CreatedShare created = MakeShare();
+  const Share share = *store->Find(created.share.id);
+  const std::string wrong = created.pin == "000000" ? "111111" : "000000";
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 60; i++) {
+    // Each from its own address, so only the link's limit applies.
+    threads.emplace_back([&, i] { service->Unlock(share, wrong, "", "10.9.0." + std::to_string(i)); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(5, audit.Count("share.unlock_failed")) << "secrets checked";
+  EXPECT_EQ(1, audit.Count("share.locked"));
+  EXPECT_EQ(UnlockOutcome::Kind::kLocked, service->Unlock(share, created.pin, "", "10.9.1.1").kind)
+      << "the right PIN afterwards is refused while locked";
+}
+
 TEST_F(Shares, BirthDateUnlocksWithEitherDateSpelling) {
   CreatedShare created = MakeShare("o1", "birth-date");
   EXPECT_TRUE(created.pin.empty());
@@ -335,7 +358,7 @@ TEST_F(Shares, TheAddressThrottleWaitsAfterTooManyFailures) {
   config.shares.maxFailuresPerAddress = 3;
   Rebuild();
   EXPECT_EQ(0, service->RetryAfter("10.1.1.1"));
-  for (int i = 0; i < 3; i++) service->RecordAddressFailure("10.1.1.1");
+  for (int i = 0; i < 3; i++) service->ReserveAddressAttempt("10.1.1.1").Failed();
   EXPECT_GT(service->RetryAfter("10.1.1.1"), 0);
   EXPECT_EQ(0, service->RetryAfter("10.1.1.2"));
 }
