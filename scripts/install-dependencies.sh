@@ -7,8 +7,8 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config clang-format clang-tidy
   orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev libqrencode-dev zlib1g-dev
-  # run
-  orthanc
+  # run (nginx: HTTPS in front of Orthanc, see OrthancConfiguration/nginx/)
+  orthanc nginx openssl
   # sample data, tests and benchmarks
   dcmtk python3 python3-pydicom python3-numpy python3-requests python3-websocket
   chromium zbar-tools sqlite3 curl procps
@@ -31,5 +31,6 @@ echo "Installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian's orthanc package starts a system-wide Orthanc on ports 8042/4242;
-# HospitalBridge's scripts start their own, so leave that service as it was.
+# Debian's orthanc package starts a system-wide Orthanc on ports 8042/4242, and
+# its nginx package a web server on port 80; HospitalBridge's scripts and tests
+# start their own on free ports, so leave those services as they were.

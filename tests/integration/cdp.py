@@ -32,7 +32,9 @@ class Browser(object):
     Collects console errors, uncaught exceptions and failed requests in
     self.problems (list of str)."""
 
-    def __init__(self, artifacts_prefix="browser"):
+    def __init__(self, artifacts_prefix="browser", extra_args=()):
+        # extra_args: more command-line switches, e.g. --host-resolver-rules
+        self.extra_args = list(extra_args)
         self.user_data = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-chromium-"))
         self.stderr_path = os.path.join(self.user_data, "chromium.stderr")
         self.proc = None
@@ -57,7 +59,7 @@ class Browser(object):
                 "--disable-default-apps", "--disable-dev-shm-usage", "--no-proxy-server",
                 "--password-store=basic", "--use-mock-keychain", "--mute-audio",
                 "--hide-scrollbars", "--remote-debugging-port=0", "--remote-allow-origins=*",
-                "--user-data-dir=" + self.user_data, "--window-size=1366,768", "about:blank"]
+                "--user-data-dir=" + self.user_data, "--window-size=1366,768"] + self.extra_args + ["about:blank"]
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._stderr,
                                      stdin=subprocess.DEVNULL, preexec_fn=h._pdeathsig,

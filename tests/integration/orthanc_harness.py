@@ -368,6 +368,11 @@ class OrthancSite(object):
             }
         return deep_merge(cfg, self.extra_config)
 
+    def config_text(self):
+        """What is written to orthanc.json: self.config as JSON (a subclass
+        may write a commented sample file instead)."""
+        return json.dumps(self.config, indent=2)
+
     @property
     def database_path(self):
         """The plugin's SQLite file (default location)."""
@@ -413,7 +418,7 @@ class OrthancSite(object):
             self._choose_ports()
         self.config = self.build_config()
         with open(self.config_path, "w") as f:
-            json.dump(self.config, f, indent=2)
+            f.write(self.config_text())
         self._runs += 1
         self._log_file = open(self.log_path, "ab")
         self._log_file.write(("\n===== run %d (%s, plugin=%s) =====\n"
