@@ -9,6 +9,7 @@
 #include "Federation/FederationRoutes.h"
 #include "Index/StudyRoutes.h"
 #include "Registry/RegistryRoutes.h"
+#include "Security/BodyGuard.h"
 #include "Security/BootstrapAdmin.h"
 #include "Security/SecurityRoutes.h"
 #include "Share/PatientRoutes.h"
@@ -211,6 +212,37 @@ void Bridge::SystemSections(Json::Value& answer) {
   consent["defaults"]["share"] = config_.consent.sharePermitsByDefault ? "opt-out" : "opt-in";
   consent["defaults"]["federation"] = config_.consent.federationPermitsByDefault ? "opt-out" : "opt-in";
   consent["defaults"]["research"] = config_.consent.researchPermitsByDefault ? "opt-out" : "opt-in";
+}
+
+std::optional<HttpResponse> Bridge::RefuseCoreBody(const HttpRequest& request) {
+  const GuardedRoute* route = FindGuardedRoute(request.path);
+  if (route == nullptr || request.body.empty()) return std::nullopt;
+  const std::string reason = RefuseBody(route->kind, request.body, config_.security.maxRequestBodyBytes);
+  if (reason.empty()) return std::nullopt;
+  const AuthResult auth = authenticator_.Identify(request);
+  Log::Warning("refused " + request.method + " " + request.path + " from " + request.remoteIp + " (" +
+               auth.identity.username + "): " + reason);
+  AuditEvent event;
+  event.actorName = auth.identity.username;
+  event.actorRole = auth.identity.authenticated ? RoleName(auth.identity.role) : "";
+  event.actorKind = auth.identity.role == Role::kPeer ? "peer" : "user";
+  event.sourceIp = request.remoteIp;
+  event.action = "request.refused";
+  event.outcome = "failure";
+  event.detail["method"] = request.method;
+  event.detail["path"] = request.path;
+  event.detail["reason"] = reason;
+  audit_.Record(event);
+  HttpResponse refusal = HttpResponse::Error(400, "The request was refused", reason);
+  AddSecurityHeaders(refusal, false);
+  return refusal;
+}
+
+bool Bridge::AcceptsReceivedInstance(const std::string& file) {
+  const std::string reason = RefuseBody(BodyKind::kDicom, file, 0);
+  if (reason.empty()) return true;
+  Log::Warning("discarded a received DICOM instance of " + std::to_string(file.size()) + " bytes: " + reason);
+  return false;
 }
 
 void Bridge::PrepareRequest(HttpRequest& request) const {

@@ -57,6 +57,11 @@ class Bridge {
   bool AllowRequest(const HttpRequest& request) { return gate_.Allows(request); }
   // Every route under /bridge/ (and later /s/).
   HttpResponse HandleRequest(const HttpRequest& request);
+  // A request to one of Orthanc's routes guarded for its body (BodyGuard):
+  // the refusal to answer, or nothing when Orthanc may have it.
+  std::optional<HttpResponse> RefuseCoreBody(const HttpRequest& request);
+  // A DICOM file Orthanc received by any path, before it parses it.
+  bool AcceptsReceivedInstance(const std::string& file);
 
   // Orthanc's change events. They only record the ID and return.
   void OnOrthancStarted();

@@ -18,7 +18,7 @@ std::string AuditEvent::Canonical() const {
     text += kField;
     text += *field;
   }
-  text += kField + std::to_string(timeMs) + kField + JsonText::Write(detail);
+  text += kField + std::to_string(timeMs) + kField + JsonText::WriteExact(detail);
   return text;
 }
 

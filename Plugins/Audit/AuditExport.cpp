@@ -1,5 +1,7 @@
 #include "Audit/AuditExport.h"
 
+#include "Common/Json.h"
+#include "Common/Text.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
@@ -24,6 +26,8 @@ Meaning MeaningOf(const std::string& action) {
   }
   if (action == "dicom.stored") return {"110104", "DICOM Instances Transferred", "C", "", ""};
   if (action == "study.viewed") return {"110103", "DICOM Instances Accessed", "R", "", ""};
+  if (action == "study.searched") return {"110112", "Query", "E", "", ""};
+  if (action == "request.refused") return {"110113", "Security Alert", "E", "", ""};
   if (action == "study.modified") return {"110103", "DICOM Instances Accessed", "U", "", ""};
   if (action == "study.deleted") return {"110103", "DICOM Instances Accessed", "D", "", ""};
   // A phone unlocking a share link authenticates the patient; refused
@@ -61,7 +65,10 @@ Json::Value Coding(const char* system, const std::string& code, const std::strin
 }
 }  // namespace
 
-std::string XmlEscape(const std::string& text) {
+std::string XmlEscape(const std::string& raw) {
+  // Ill-formed UTF-8 (stored before names were checked) would make the
+  // whole message ill-formed XML: an ATNA repository rejects the batch.
+  const std::string text = Text::ToValidUtf8(raw);
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -144,11 +151,9 @@ Json::Value ToFhirAuditEvent(const AuditEvent& event, const AuditSource& source)
   if (!event.detail.empty()) {
     Json::Value detail(Json::objectValue);
     detail["what"]["display"] = "details";
-    Json::StreamWriterBuilder writer;
-    writer["indentation"] = "";
     Json::Value item(Json::objectValue);
     item["type"] = "detail";
-    item["valueString"] = Json::writeString(writer, event.detail);
+    item["valueString"] = JsonText::Write(event.detail);
     detail["detail"].append(item);
     resource["entity"].append(detail);
   }

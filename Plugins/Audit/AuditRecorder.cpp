@@ -2,7 +2,9 @@
 
 #include <chrono>
 
+#include "Common/Json.h"
 #include "Common/Log.h"
+#include "Common/Text.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
@@ -25,6 +27,13 @@ AuditRecorder::~AuditRecorder() { Stop(); }
 
 void AuditRecorder::Record(AuditEvent event) {
   if (event.timeMs == 0) event.timeMs = Time::WallClockMilliseconds();
+  // What a client typed (a user name at login) is stored as well-formed
+  // UTF-8, so that every export of the trail stays valid JSON and XML.
+  for (std::string* text :
+       {&event.actorName, &event.actorRole, &event.sourceIp, &event.studyUid, &event.dicomPatientId}) {
+    *text = Text::ToValidUtf8(*text);
+  }
+  JsonText::MakeValidUtf8(event.detail);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(std::move(event));

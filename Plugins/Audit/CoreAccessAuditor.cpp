@@ -9,11 +9,29 @@ namespace HospitalBridge {
 namespace {
 const int64_t kViewWindowMs = 60 * 1000;
 const std::set<std::string> kLevels = {"patients", "studies", "series", "instances"};
-const std::set<std::string> kViews = {"preview", "image-uint8", "image-uint16", "image-int16",
-                                      "frames",  "rendered",    "tags",         "simplified-tags",
-                                      "content", "pdf",         "matlab",       "numpy"};
+// Sub-routes of a resource that hand out the files themselves.
 const std::set<std::string> kDownloads = {"archive", "media", "file"};
 const std::set<std::string> kChanges = {"modify", "anonymize", "merge", "split"};
+// What an attachment is, without its content.
+const std::set<std::string> kAttachmentFacts = {
+    "size",          "md5",  "compressed-size",   "compressed-md5",
+    "is-compressed", "info", "uncompressed-size", "uncompressed-md5"};
+
+// Every read under a resource returns its data, except these few, which
+// tell how it is stored, never what it holds. Deny by default: a sub-route
+// not listed here (a new one in a newer Orthanc) is audited as a view.
+bool ReturnsNoPatientData(const std::vector<std::string>& segments) {
+  if (segments.size() == 3) return segments[2] == "statistics" || segments[2] == "attachments";
+  if (segments.size() == 4 && segments[2] == "attachments") return true;  // the list of an attachment's facts
+  if (segments.size() == 5 && segments[2] == "attachments") return kAttachmentFacts.count(segments[4]) > 0;
+  return false;
+}
+
+bool IsDownload(const std::vector<std::string>& segments) {
+  if (segments.size() == 3) return kDownloads.count(segments[2]) > 0;
+  return segments.size() == 5 && segments[2] == "attachments" &&
+         (segments[4] == "data" || segments[4] == "compressed-data");
+}
 }  // namespace
 
 std::string CoreAccessAuditor::Classify(const std::string& method, const std::string& path,
@@ -24,9 +42,11 @@ std::string CoreAccessAuditor::Classify(const std::string& method, const std::st
     resource = "/" + segments[0] + "/" + segments[1];
     const std::string sub = segments.size() > 2 ? segments[2] : "";
     if (method == "DELETE" && segments.size() == 2) return "study.deleted";
-    if (method == "GET" && sub.empty()) return "study.viewed";
-    if (method == "GET" && kViews.count(sub) > 0) return "study.viewed";
-    if ((method == "GET" || method == "POST") && kDownloads.count(sub) > 0) return "study.downloaded";
+    if (method == "GET" || method == "HEAD") {
+      if (IsDownload(segments)) return "study.downloaded";
+      if (!ReturnsNoPatientData(segments)) return "study.viewed";
+    }
+    if (method == "POST" && (sub == "archive" || sub == "media")) return "study.downloaded";
     if (method == "POST" && kChanges.count(sub) > 0) return "study.modified";
     resource.clear();
     return "";
@@ -36,12 +56,12 @@ std::string CoreAccessAuditor::Classify(const std::string& method, const std::st
        segments[1] == "create-media-extended")) {
     return "study.downloaded";
   }
+  if (method == "POST" && segments.size() == 2 && segments[0] == "tools" && segments[1] == "find") {
+    return "study.searched";
+  }
   if (method == "POST" && segments.size() == 3 && (segments[0] == "modalities" || segments[0] == "peers") &&
       (segments[2] == "store" || segments[2] == "move")) {
     return "study.exported";
-  }
-  if (method == "POST" && segments.size() >= 2 && segments[0] == "dicom-web" && segments[1] == "studies") {
-    return "";  // an upload: audited as dicom.stored once indexed
   }
   return "";
 }
@@ -59,11 +79,14 @@ void CoreAccessAuditor::Observe(const HttpRequest& request, const Identity& iden
   std::string resource;
   const std::string action = Classify(request.method, request.path, resource);
   if (action.empty()) return;
+  // The same read of the same thing by the same user within a minute is one
+  // event (a viewer asks for a frame many times); every other is its own.
   if (allowed && action == "study.viewed" &&
-      SeenRecently(identity.username + " " + resource, Time::NowMilliseconds())) {
+      SeenRecently(identity.username + " " + request.path, Time::NowMilliseconds())) {
     return;
   }
   AuditEvent event;
+  if (action == "study.searched") event.detail["query"] = "POST /tools/find";
   event.actorName = identity.username;
   event.actorRole = RoleName(identity.role);
   event.actorKind = identity.role == Role::kPeer ? "peer" : "user";

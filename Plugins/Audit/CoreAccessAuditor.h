@@ -1,9 +1,10 @@
 #pragma once
 // Audits what staff do with studies through Orthanc's own routes, as the
-// security gate sees each request: viewing, downloading, modifying, deleting
-// and sending studies elsewhere, allowed or refused. Listings and Orthanc
-// Explorer's many sub-requests are not events; repeated views of one study by
-// one user within a minute count once.
+// security gate sees each request: viewing, downloading, searching,
+// modifying, deleting and sending studies elsewhere, allowed or refused.
+// Every read under a patient, study, series or instance is a view unless it
+// is one of the few that say how the data is stored (deny by default); the
+// same read by the same user within a minute counts once.
 #include <map>
 #include <mutex>
 #include <string>

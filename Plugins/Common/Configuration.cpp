@@ -293,8 +293,9 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
 
   SecuritySettings& security = config.security;
   security.bootstrapAdminUsername = read.String("Security.BootstrapAdmin.Username");
-  if (!Text::IsIdentifier(security.bootstrapAdminUsername, "._@-", 1, 64)) {
-    Invalid("Security.BootstrapAdmin.Username", "use 1 to 64 letters, digits, '.', '_', '@' or '-'");
+  if (!Text::IsUserName(security.bootstrapAdminUsername)) {
+    Invalid("Security.BootstrapAdmin.Username",
+            "use 1 to 64 letters, digits, '.', '_', '@' or '-' (and not '.' or '..')");
   }
   security.bootstrapAdminPasswordVariable =
       read.String("Security.BootstrapAdmin.PasswordEnvironmentVariable");

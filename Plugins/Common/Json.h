@@ -18,7 +18,14 @@ Json::Value ParseConfiguration(const std::string& text, const std::string& what)
 // Lenient parse of Orthanc's own answers; false if not JSON.
 bool Parse(const std::string& text, Json::Value& value);
 
-std::string Write(const Json::Value& value);  // compact, UTF-8
+std::string Write(const Json::Value& value);  // compact, always well-formed UTF-8
+
+// Byte for byte what JsonCpp writes, ill-formed UTF-8 included: for hashes
+// over text stored long ago, which must come out as they went in.
+std::string WriteExact(const Json::Value& value);
+
+// Replaces ill-formed UTF-8 in every string (and member name) by U+FFFD.
+void MakeValidUtf8(Json::Value& value);
 
 }  // namespace JsonText
 }  // namespace HospitalBridge

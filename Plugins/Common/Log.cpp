@@ -3,6 +3,8 @@
 #include <iostream>
 #include <mutex>
 
+#include "Common/Text.h"
+
 namespace HospitalBridge {
 namespace Log {
 namespace {
@@ -12,7 +14,9 @@ Sink& CurrentSink() {
   return sink;
 }
 
-void Emit(Level level, const std::string& message) {
+void Emit(Level level, const std::string& raw) {
+  // Messages quote what clients sent (user names, paths, DICOM tags).
+  const std::string message = Text::EscapeForLog(raw);
   std::lock_guard<std::mutex> lock(sinkMutex);
   if (CurrentSink()) {
     CurrentSink()(level, message);

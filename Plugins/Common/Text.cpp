@@ -1,5 +1,6 @@
 #include "Common/Text.h"
 
+#include <cstdint>
 #include <vector>
 
 namespace HospitalBridge {
@@ -67,6 +68,94 @@ std::string PersonNameForDisplay(const std::string& pn) {
   if (!parts[3].empty()) name = parts[3] + " " + name;
   if (!parts[4].empty()) name += " " + parts[4];
   return name;
+}
+
+bool IsUserName(const std::string& name) {
+  return IsIdentifier(name, "._@-", 1, 64) && name != "." && name != "..";
+}
+
+namespace {
+// The length of the well-formed UTF-8 sequence at `i`, or 0.
+size_t Utf8SequenceLength(const std::string& text, size_t i) {
+  const auto byte = [&](size_t at) { return static_cast<unsigned char>(text[at]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t length = 0;
+  uint32_t point = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+    point = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    point = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    point = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (size_t k = 1; k < length; k++) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    point = point << 6 | (byte(i + k) & 0x3F);
+  }
+  if ((length == 3 && point < 0x800) || (length == 4 && (point < 0x10000 || point > 0x10FFFF))) return 0;
+  if (point >= 0xD800 && point <= 0xDFFF) return 0;  // surrogates
+  return length;
+}
+}  // namespace
+
+bool IsValidUtf8(const std::string& text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+std::string ToValidUtf8(const std::string& text) {
+  if (IsValidUtf8(text)) return text;
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      i++;
+    } else {
+      out.append(text, i, length);
+      i += length;
+    }
+  }
+  return out;
+}
+
+std::string EscapeForLog(const std::string& text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const size_t length = Utf8SequenceLength(text, i);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (length == 0 || c < 0x20 || c == 0x7F) {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    } else {
+      out.append(text, i, length);
+      i += length;
+      continue;
+    }
+    i++;
+  }
+  return out;
 }
 
 }  // namespace Text

@@ -1,5 +1,7 @@
 #include "Import/WatchFolderImporter.h"
 
+#include "Security/BodyGuard.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -179,6 +181,13 @@ WatchFolderImporter::Result WatchFolderImporter::Import(const std::string& path,
   }
   if (content.empty()) {
     reason = "the file is empty";
+    return Result::kRejected;
+  }
+  // The same check Orthanc's own upload gets, with its reason kept for the
+  // technician (Orthanc would only say the file was filtered out).
+  const std::string refusal = RefuseBody(BodyKind::kDicom, content, 0);
+  if (!refusal.empty()) {
+    reason = "refused before import: " + refusal;
     return Result::kRejected;
   }
   std::string answer;

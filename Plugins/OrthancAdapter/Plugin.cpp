@@ -14,6 +14,7 @@
 #include "Common/Log.h"
 #include "OrthancAdapter/SdkOrthancRest.h"
 #include "OrthancAdapter/SdkPeerClient.h"
+#include "Security/BodyGuard.h"
 #include "System/SystemRoutes.h"
 
 using namespace HospitalBridge;
@@ -104,26 +105,104 @@ void Answer(OrthancPluginRestOutput* output, const HttpResponse& response) {
   }
 }
 
-OrthancPluginErrorCode HandleRest(OrthancPluginRestOutput* output, const char* url,
-                                  const OrthancPluginHttpRequest* sdkRequest) {
+HttpRequest FromSdk(const char* url, const OrthancPluginHttpRequest* sdkRequest) {
   HttpRequest request;
   request.method = MethodName(sdkRequest->method);
   request.path = url;
   FillHeaders(request, sdkRequest->headersCount, sdkRequest->headersKeys, sdkRequest->headersValues);
   FillQuery(request, sdkRequest->getCount, sdkRequest->getKeys, sdkRequest->getValues);
   bridge->PrepareRequest(request);
+  // Not the request just filtered on this thread: a call from inside Orthanc
+  // (a plugin storing through the REST API), which has no client address.
   if (lastFiltered.path == request.path) {
     request.connectionIp = lastFiltered.connectionIp;
     request.remoteIp = lastFiltered.remoteIp;
     request.secure = lastFiltered.secure;
-  } else {
-    Log::Warning("request " + request.path + " reached HospitalBridge without passing its filter first");
   }
   if (sdkRequest->bodySize > 0) {
     request.body.assign(static_cast<const char*>(sdkRequest->body), sdkRequest->bodySize);
   }
-  Answer(output, bridge->HandleRequest(request));
+  return request;
+}
+
+OrthancPluginErrorCode HandleRest(OrthancPluginRestOutput* output, const char* url,
+                                  const OrthancPluginHttpRequest* sdkRequest) {
+  Answer(output, bridge->HandleRequest(FromSdk(url, sdkRequest)));
   return OrthancPluginErrorCode_Success;
+}
+
+// The query string as it came (Orthanc passes it still percent-encoded).
+std::string QueryString(const OrthancPluginHttpRequest* sdkRequest) {
+  std::string query;
+  for (uint32_t i = 0; i < sdkRequest->getCount; i++) {
+    query += (i == 0 ? "?" : "&") + std::string(sdkRequest->getKeys[i]);
+    if (sdkRequest->getValues[i] != nullptr && sdkRequest->getValues[i][0] != '\0') {
+      query += "=" + std::string(sdkRequest->getValues[i]);
+    }
+  }
+  return query;
+}
+
+// One of Orthanc's own routes that HospitalBridge guards for its body
+// (Security/BodyGuard.h): checked, then handed back untouched to Orthanc's
+// built-in handler (the plain OrthancPluginRestApi* calls; the
+// "...AfterPlugins" ones would come back here). Orthanc formats its errors
+// itself.
+OrthancPluginErrorCode HandleGuardedCoreRoute(OrthancPluginRestOutput* output, const char* url,
+                                              const OrthancPluginHttpRequest* sdkRequest) {
+  const HttpRequest request = FromSdk(url, sdkRequest);
+  if (std::optional<HttpResponse> refusal = bridge->RefuseCoreBody(request)) {
+    Answer(output, *refusal);
+    return OrthancPluginErrorCode_Success;
+  }
+  const std::string uri = url + QueryString(sdkRequest);
+  OrthancPluginMemoryBuffer answer;
+  OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+  switch (sdkRequest->method) {
+    case OrthancPluginHttpMethod_Get:
+      code = OrthancPluginRestApiGet(context, &answer, uri.c_str());
+      break;
+    case OrthancPluginHttpMethod_Post:
+      code = OrthancPluginRestApiPost(context, &answer, uri.c_str(), sdkRequest->body, sdkRequest->bodySize);
+      break;
+    case OrthancPluginHttpMethod_Put:
+      code = OrthancPluginRestApiPut(context, &answer, uri.c_str(), sdkRequest->body, sdkRequest->bodySize);
+      break;
+    case OrthancPluginHttpMethod_Delete:
+      code = OrthancPluginRestApiDelete(context, uri.c_str());
+      if (code == OrthancPluginErrorCode_Success) {
+        OrthancPluginAnswerBuffer(context, output, "{}", 2, "application/json");
+      }
+      return code;
+    default:
+      return OrthancPluginErrorCode_BadRequest;
+  }
+  if (code != OrthancPluginErrorCode_Success) return code;
+  const GuardedRoute* route = FindGuardedRoute(request.path);
+  const std::string type = route != nullptr ? route->answerType : "application/json";
+  if (type == "application/zip") {
+    OrthancPluginSetHttpHeader(context, output, "Content-Disposition",
+                               "attachment; filename=\"archive.zip\"");
+  }
+  OrthancPluginAnswerBuffer(context, output, answer.data, answer.size, type.c_str());
+  OrthancPluginFreeMemoryBuffer(context, &answer);
+  return OrthancPluginErrorCode_Success;
+}
+
+// Every DICOM instance Orthanc is about to store, whatever its path in
+// (a plugin posting to Orthanc's built-in API, WebDAV, Lua), before Orthanc
+// parses it: a file nested too deeply is discarded instead of crashing it.
+OrthancPluginReceivedInstanceAction OnReceivedInstance(OrthancPluginMemoryBuffer64* /*modified*/,
+                                                       const void* data, uint64_t size,
+                                                       OrthancPluginInstanceOrigin /*origin*/) {
+  try {
+    const std::string file(static_cast<const char*>(data), size);
+    return bridge->AcceptsReceivedInstance(file) ? OrthancPluginReceivedInstanceAction_KeepAsIs
+                                                 : OrthancPluginReceivedInstanceAction_Discard;
+  } catch (const std::exception& e) {
+    Log::Error(std::string("received-instance check failed, instance kept: ") + e.what());
+    return OrthancPluginReceivedInstanceAction_KeepAsIs;
+  }
 }
 
 OrthancPluginErrorCode OnChange(OrthancPluginChangeType change, OrthancPluginResourceType level,
@@ -214,7 +293,11 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   // Patients' pages behind the QR codes.
   OrthancPluginRegisterRestCallbackNoLock(context, "/s", HandleRest);
   OrthancPluginRegisterRestCallbackNoLock(context, "/s/(.*)", HandleRest);
+  for (const GuardedRoute& route : GuardedCoreRoutes()) {
+    OrthancPluginRegisterRestCallbackNoLock(context, route.uriRegex.c_str(), HandleGuardedCoreRoute);
+  }
   OrthancPluginRegisterOnChangeCallback(context, OnChange);
+  OrthancPluginRegisterReceivedInstanceCallback(context, OnReceivedInstance);
   // Embedded from WebAssets/js/explorer-extension.js at build time.
   std::string explorer;
   if (FindEmbeddedFile("WebAssets/js/explorer-extension.js", explorer)) {

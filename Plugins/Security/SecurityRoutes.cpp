@@ -121,8 +121,9 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
   router.Add("POST", "/bridge/users", kAdminOnly, [c](const RouteContext& ctx) {
     Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
     const std::string username = RequireString(body, "username");
-    if (!Text::IsIdentifier(username, "._@-", 1, 64)) {
-      throw HttpError(400, "Invalid user name", "username: 1 to 64 letters, digits, '.', '_', '@' or '-'");
+    if (!Text::IsUserName(username)) {
+      throw HttpError(400, "Invalid user name",
+                      "username: 1 to 64 letters, digits, '.', '_', '@' or '-', and not '.' or '..'");
     }
     const std::string password = RequireString(body, "password");
     Role role = RequireRole(body);

@@ -14,6 +14,9 @@
 #include "Audit/CoreAccessAuditor.h"
 #include "Audit/StoredReporter.h"
 #include "Audit/SyslogForwarder.h"
+#include "Common/Errors.h"
+#include "Common/Json.h"
+#include "Common/Text.h"
 #include "Common/Time.h"
 #include "TestSupport.h"
 
@@ -166,6 +169,80 @@ TEST(AuditExports, DicomAuditMessagesAreEscapedXml) {
   EXPECT_NE(std::string::npos, xml.find("<AuditSourceIdentification AuditSourceID=\"HOS-001\">"));
 }
 
+TEST(AuditExports, IllFormedUtf8StoredEarlierStillExportsAsValidJsonAndXml) {
+  // A user name typed at login with bytes that are not UTF-8, stored before
+  // names were checked: an ATNA repository would reject the whole batch.
+  AuditEvent event = Event("login.failed", std::string("eve\xff\xfe\xc3(x"), 1000);
+  event.detail["reason"] = std::string("bad \xed\xa0\x80 surrogate");
+  const std::string json =
+      JsonText::Write(ToFhirAuditEvent(event, AuditSource{"HOS-001", "General Hospital"}));
+  EXPECT_TRUE(Text::IsValidUtf8(json));
+  Json::Value parsed;
+  Json::CharReaderBuilder strict;
+  Json::CharReaderBuilder::strictMode(&strict.settings_);
+  std::string errors;
+  std::unique_ptr<Json::CharReader> reader(strict.newCharReader());
+  EXPECT_TRUE(reader->parse(json.data(), json.data() + json.size(), &parsed, &errors)) << errors;
+  EXPECT_NE(std::string::npos, parsed["agent"][0]["name"].asString().find("eve\xEF\xBF\xBD"));
+
+  const std::string xml = ToDicomAuditMessage(event, AuditSource{"HOS-001", "General Hospital"});
+  EXPECT_TRUE(Text::IsValidUtf8(xml));
+  EXPECT_EQ(std::string::npos, xml.find('\xff'));
+}
+
+TEST(AuditExports, TheHashOfAnOldEventWithIllFormedBytesStillVerifies) {
+  AuditEvent event = Event("login.failed", "x", 1000);
+  event.detail["user"] = std::string(
+      "a\xff"
+      "b");
+  const std::string canonical = event.Canonical();
+  EXPECT_NE(std::string::npos, canonical.find("a\xff"
+                                              "b"))
+      << "the chain hashes the bytes as stored";
+}
+
+TEST(Text, UserNamesSurviveAsAPathSegment) {
+  EXPECT_TRUE(Text::IsUserName("dr.smith@ward-3"));
+  EXPECT_FALSE(Text::IsUserName("."));
+  EXPECT_FALSE(Text::IsUserName(".."));
+  EXPECT_FALSE(Text::IsUserName("a b"));
+  EXPECT_FALSE(Text::IsUserName("a/b"));
+  EXPECT_FALSE(Text::IsUserName("eve\nadmin"));
+  EXPECT_FALSE(Text::IsUserName(""));
+  EXPECT_FALSE(Text::IsUserName(std::string(65, 'a')));
+}
+
+TEST(Text, LogLinesCannotBeForgedOrGarbled) {
+  EXPECT_EQ("eve\\nW1127 forged line", Text::EscapeForLog("eve\nW1127 forged line"));
+  EXPECT_EQ("a\\x1b[31m\\xff", Text::EscapeForLog("a\x1b[31m\xff"));
+  EXPECT_EQ("D\xC3\xBCrer ^ Jos\xC3\xA9", Text::EscapeForLog("D\xC3\xBCrer ^ Jos\xC3\xA9"))
+      << "UTF-8 is kept";
+  EXPECT_TRUE(Text::IsValidUtf8("\xF0\x9F\x98\x80"));
+  EXPECT_FALSE(Text::IsValidUtf8("\xC0\xAF")) << "overlong";
+  EXPECT_FALSE(Text::IsValidUtf8("\xED\xA0\x80")) << "surrogate";
+  EXPECT_EQ(
+      "a\xEF\xBF\xBD"
+      "b",
+      Text::ToValidUtf8("a\xff"
+                        "b"));
+}
+
+TEST(JsonRequests, DeepOrIllFormedBodiesAreClientErrors) {
+  auto status = [](const std::string& body) {
+    try {
+      JsonText::ParseRequestObject(body);
+      return 200;
+    } catch (const HttpError& e) {
+      return e.Status();
+    }
+  };
+  EXPECT_EQ(400, status("{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}"));
+  EXPECT_EQ(400, status("{\"username\":\"a\xff\"}"));
+  EXPECT_EQ(400, status("{\"username\":\"\\udc00\"}")) << "a lone surrogate escape";
+  EXPECT_EQ(400, status("{\"username\":\"a\\u0000b\"}"));
+  EXPECT_EQ(200, status("{\"username\":\"J\xC3\xBCrgen\"}"));
+}
+
 TEST(AuditSyslog, MessagesAreRfc5424AndSpoolWhileTheRepositoryIsDown) {
   auto database = MigratedMemoryDatabase();
   AuditStore store(*database);
@@ -237,8 +314,22 @@ TEST(CoreAccess, OrthancRoutesAreClassified) {
   EXPECT_EQ("study.modified", CoreAccessAuditor::Classify("POST", "/studies/abc/modify", resource));
   EXPECT_EQ("study.deleted", CoreAccessAuditor::Classify("DELETE", "/series/s1", resource));
   EXPECT_EQ("study.exported", CoreAccessAuditor::Classify("POST", "/modalities/PACS/store", resource));
-  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/studies", resource)) << "lists are not events";
-  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/studies/abc/series", resource));
+  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/studies", resource)) << "lists of IDs are not events";
+  EXPECT_EQ("study.viewed", CoreAccessAuditor::Classify("GET", "/studies/abc/series", resource))
+      << "the series' tags are the study's data";
+  EXPECT_EQ("study.viewed", CoreAccessAuditor::Classify("GET", "/studies/abc/shared-tags", resource));
+  EXPECT_EQ("study.viewed", CoreAccessAuditor::Classify("GET", "/series/s1/ordered-slices", resource));
+  EXPECT_EQ("study.viewed", CoreAccessAuditor::Classify("GET", "/instances/i1/header", resource));
+  EXPECT_EQ("study.viewed",
+            CoreAccessAuditor::Classify("GET", "/studies/abc/some-route-of-orthanc-2", resource))
+      << "an unknown read is a view until it is known not to be";
+  EXPECT_EQ("study.downloaded",
+            CoreAccessAuditor::Classify("GET", "/instances/i1/attachments/dicom/data", resource));
+  EXPECT_EQ("study.downloaded",
+            CoreAccessAuditor::Classify("GET", "/instances/i1/attachments/dicom/compressed-data", resource));
+  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/instances/i1/attachments/dicom/size", resource));
+  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/studies/abc/statistics", resource));
+  EXPECT_EQ("study.searched", CoreAccessAuditor::Classify("POST", "/tools/find", resource));
   EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/system", resource));
 }
 
