@@ -111,6 +111,8 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
         if (kind == ConsentKind::kShare) shares_->RevokeForPatient(patientId);
       });
     }
+    gate_.SetTicketAdmission(
+        [this](const HttpRequest& request) { return shares_->AdmitTicketedDownload(request); });
     shares_->Maintain();
   }
   if (!config_.watchFolders.folders.empty()) {

@@ -3,6 +3,7 @@
 // Orthanc's request into an HttpRequest and writes the HttpResponse back.
 #include <json/json.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -34,6 +35,13 @@ struct HttpResponse {
   std::string body;
   std::string location;  // for redirects
   std::vector<std::pair<std::string, std::string>> headers;
+  // A large answer written piece by piece instead of `body`: called once,
+  // after the route returned, with a function that sends one piece (false
+  // when the client went away). The adapter streams the pieces where
+  // Orthanc's SDK can (1.12.6 and later) and gathers them first where it
+  // cannot.
+  using PieceWriter = std::function<bool(const std::string&)>;
+  std::function<void(const PieceWriter&)> stream;
 
   static HttpResponse Json(const Json::Value& value, int status = 200);
   static HttpResponse Error(int status, const std::string& error, const std::string& detail = "");

@@ -87,9 +87,43 @@ int32_t FilterRequest(OrthancPluginHttpMethod method, const char* uri, const cha
   }
 }
 
+// A streamed answer (HttpResponse::stream). Orthanc 1.12.6's SDK sends each
+// piece as it comes; older ones can only answer in one buffer, so the pieces
+// are gathered first there.
+void AnswerStream(OrthancPluginRestOutput* output, const HttpResponse& response) {
+  try {
+#if ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 12, 6)
+    if (OrthancPluginStartStreamAnswer(context, output, response.contentType.c_str()) !=
+        OrthancPluginErrorCode_Success) {
+      return;
+    }
+    response.stream([output](const std::string& piece) {
+      return OrthancPluginSendStreamChunk(context, output, piece.data(),
+                                          static_cast<uint32_t>(piece.size())) ==
+             OrthancPluginErrorCode_Success;
+    });
+#else
+    std::string whole;
+    response.stream([&whole](const std::string& piece) {
+      whole += piece;
+      return true;
+    });
+    OrthancPluginAnswerBuffer(context, output, whole.data(), static_cast<uint32_t>(whole.size()),
+                              response.contentType.c_str());
+#endif
+  } catch (const std::exception& e) {
+    // Headers are gone already: the client sees a cut answer, the log why.
+    Log::Warning(std::string("a streamed answer stopped: ") + e.what());
+  }
+}
+
 void Answer(OrthancPluginRestOutput* output, const HttpResponse& response) {
   for (const auto& [name, value] : response.headers) {
     OrthancPluginSetHttpHeader(context, output, name.c_str(), value.c_str());
+  }
+  if (response.stream) {
+    AnswerStream(output, response);
+    return;
   }
   if (response.status == 200) {
     OrthancPluginAnswerBuffer(context, output, response.body.data(),

@@ -35,6 +35,11 @@ bool AccessGate::Allows(const HttpRequest& request) {
     match = router_.Find(request.method, request.path);
     if (match.kind == Router::Match::Kind::kFound && match.isPublic) return true;
   }
+  // A ticket stands for the patient it was given to, whatever else the
+  // request carries; it opens one streaming download and nothing else.
+  if (request.HasQuery("ticket") && !IsBridgePath(request.path)) {
+    return ticketAdmission_ && ticketAdmission_(request);
+  }
   AuthResult auth = authenticator_.Identify(request);
   if (auth.outcome != AuthResult::Outcome::kAuthenticated) return false;
   const Identity& identity = auth.identity;

@@ -27,6 +27,12 @@ class AccessGate {
   void SetObserver(std::function<void(const HttpRequest&, const Identity&, bool allowed)> observer) {
     observer_ = std::move(observer);
   }
+  // Decides requests that carry a download ticket (?ticket=) instead of a
+  // user: a patient's phone fetching Orthanc's streaming ZIP of one study.
+  // Unset: such requests are judged like any other.
+  void SetTicketAdmission(std::function<bool(const HttpRequest&)> admission) {
+    ticketAdmission_ = std::move(admission);
+  }
 
  private:
   static bool CrossSiteWrite(const HttpRequest& request, const Identity& identity);
@@ -35,6 +41,7 @@ class AccessGate {
   const Router& router_;
   const PermissionTable& permissions_;
   std::function<void(const HttpRequest&, const Identity&, bool)> observer_;
+  std::function<bool(const HttpRequest&)> ticketAdmission_;
 };
 
 }  // namespace HospitalBridge

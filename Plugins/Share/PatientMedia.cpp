@@ -168,14 +168,10 @@ bool PatientMedia::RenderJpeg(const std::string& instanceId, const std::string& 
   return orthanc_.GetAs(uri, "image/jpeg", jpeg);
 }
 
-bool PatientMedia::DicomZip(const std::string& studyId, std::string& zip) {
-  return ValidId(studyId) && orthanc_.Get("/studies/" + studyId + "/media", zip);
-}
-
-bool PatientMedia::JpegZip(const std::string& studyId, std::string& zip) {
+bool PatientMedia::JpegZip(const std::string& studyId, const ZipWriter::Sink& sink) {
   Json::Value series;
   if (!ValidId(studyId) || !orthanc_.GetJson("/studies/" + studyId + "/series", series)) return false;
-  ZipWriter writer;
+  ZipWriter writer(sink);
   for (const Json::Value& item : OrderSeries(series)) {
     Json::Value instances;
     const std::string seriesId = item.get("ID", "").asString();
@@ -200,7 +196,7 @@ bool PatientMedia::JpegZip(const std::string& studyId, std::string& zip) {
       writer.Add(folder + name, jpeg);
     }
   }
-  zip = writer.Finish();
+  writer.Finish();
   return true;
 }
 

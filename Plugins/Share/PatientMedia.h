@@ -8,6 +8,7 @@
 #include <string>
 
 #include "Common/OrthancRest.h"
+#include "Share/ZipWriter.h"
 
 namespace HospitalBridge {
 
@@ -27,10 +28,9 @@ class PatientMedia {
   // a window preset id ("default" = the file's own window).
   bool RenderJpeg(const std::string& instanceId, const std::string& size, const std::string& preset,
                   std::string& jpeg);
-  // Orthanc's DICOMDIR archive of the study ("like a CD").
-  bool DicomZip(const std::string& studyId, std::string& zip);
-  // One JPEG per instance, in folders per series.
-  bool JpegZip(const std::string& studyId, std::string& zip);
+  // One JPEG per instance, in folders per series, written to `sink` entry by
+  // entry as each is rendered. False when Orthanc has no such study.
+  bool JpegZip(const std::string& studyId, const ZipWriter::Sink& sink);
 
  private:
   IOrthancRest& orthanc_;

@@ -209,14 +209,6 @@ struct Pages {
   }
 };
 
-HttpResponse Download(std::string body, const std::string& fileName) {
-  HttpResponse response;
-  response.contentType = "application/zip";
-  response.body = std::move(body);
-  response.AddHeader("Content-Disposition", "attachment; filename=\"" + fileName + "\"");
-  return response;
-}
-
 std::string DownloadName(const Json::Value& summary, const std::string& kind) {
   std::string date = summary.get("date", "").asString();
   std::string modality =
@@ -284,27 +276,37 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
     return response;
   });
 
-  // The two downloads differ only in how the archive is made.
-  using Archiver = bool (PatientMedia::*)(const std::string&, std::string&);
-  auto download = [pages](const char* format, const char* nameSuffix, Archiver archive) {
-    return [pages, format, nameSuffix, archive](const RouteContext& ctx) {
-      Share share = pages->RequireSession(ctx);
-      const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
-      if (!share.canDownload) throw HttpError(403, "Downloads are not allowed for this link");
-      std::string zip;
-      if (!(pages->context.media.*archive)(study.orthancId, zip)) throw HttpError(404, "No such study");
-      Json::Value detail(Json::objectValue);
-      detail["format"] = format;
-      detail["bytes"] = static_cast<Json::Int64>(zip.size());
-      pages->Audit(share, ctx, "share.downloaded", study.studyUid, "success", detail);
-      Json::Value summary = pages->context.media.StudySummary(study.orthancId, "", false);
-      return Download(std::move(zip), DownloadName(summary, nameSuffix));
+  // The DICOM files "like a CD" (with a DICOMDIR): Orthanc's own /media,
+  // which it streams, opened for this phone by a single-use ticket.
+  router.AddPublic("GET", "/s/api/studies/{id}/dicom.zip", [pages](const RouteContext& ctx) {
+    Share share = pages->RequireSession(ctx);
+    const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
+    if (!share.canDownload) throw HttpError(403, "Downloads are not allowed for this link");
+    const std::string ticket = pages->context.shares.IssueDownloadTicket(share, study, ctx.request.remoteIp);
+    return HttpResponse::SeeOther("/studies/" + study.orthancId + "/media?ticket=" + ticket);
+  });
+
+  // Plain JPEGs, rendered and sent one by one as the archive is written.
+  router.AddPublic("GET", "/s/api/studies/{id}/images.zip", [pages](const RouteContext& ctx) {
+    Share share = pages->RequireSession(ctx);
+    const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
+    if (!share.canDownload) throw HttpError(403, "Downloads are not allowed for this link");
+    Json::Value summary = pages->context.media.StudySummary(study.orthancId, "", false);
+    if (summary.isNull()) throw HttpError(404, "No such study");
+    Json::Value detail(Json::objectValue);
+    detail["format"] = "jpeg";
+    detail["streamed"] = true;
+    pages->Audit(share, ctx, "share.downloaded", study.studyUid, "success", detail);
+    HttpResponse response;
+    response.contentType = "application/zip";
+    response.AddHeader("Content-Disposition",
+                       "attachment; filename=\"" + DownloadName(summary, "images") + "\"");
+    const std::string studyId = study.orthancId;
+    response.stream = [pages, studyId](const HttpResponse::PieceWriter& write) {
+      pages->context.media.JpegZip(studyId, write);
     };
-  };
-  router.AddPublic("GET", "/s/api/studies/{id}/dicom.zip",
-                   download("dicom", "DICOM", &PatientMedia::DicomZip));
-  router.AddPublic("GET", "/s/api/studies/{id}/images.zip",
-                   download("jpeg", "images", &PatientMedia::JpegZip));
+    return response;
+  });
 
   router.AddPublic("POST", "/s/api/logout", [pages](const RouteContext& ctx) {
     pages->context.shares.EndSession(ctx.request.Cookie(kShareCookie));

@@ -6,6 +6,7 @@
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
+#include "Common/Router.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 #include "Index/StudyReader.h"
@@ -505,6 +506,43 @@ void ShareService::RevokeForPatient(const std::string& registryPatientId) {
   for (int64_t id : store_.ActiveForRegistryPatient(registryPatientId, Time::NowSeconds())) {
     Revoke(id, "share consent withdrawn", ShareActor{"consent", "", ""});
   }
+}
+
+std::string ShareService::IssueDownloadTicket(const Share& share, const ShareStudyRef& study,
+                                              const std::string& ip) {
+  DownloadTicket ticket;
+  ticket.shareId = share.id;
+  ticket.studyOrthancId = study.orthancId;
+  ticket.studyUid = study.studyUid;
+  ticket.address = ip;
+  ticket.format = "dicom";
+  return tickets_.Issue(ticket, Time::NowSeconds());
+}
+
+bool ShareService::AdmitTicketedDownload(const HttpRequest& request) {
+  const std::vector<std::string> segments = SplitPath(request.path);
+  if ((request.method != "GET" && request.method != "HEAD") || segments.size() != 3 ||
+      segments[0] != "studies" || segments[2] != "media" || request.query.size() != 1 ||
+      !request.HasQuery("ticket")) {
+    return false;
+  }
+  std::optional<DownloadTicket> ticket =
+      tickets_.Redeem(request.Query("ticket"), segments[1], request.remoteIp, Time::NowSeconds());
+  if (!ticket) {
+    Log::Warning("refused a download ticket for study " + segments[1] + " from " + request.remoteIp +
+                 ": unknown, used, expired or not for this study and address");
+    return false;
+  }
+  std::optional<Share> share = store_.Find(ticket->shareId);
+  if (!share || share->revokedAt > 0 || share->expiresAt <= Time::NowSeconds() || !share->canDownload) {
+    return false;
+  }
+  Json::Value detail(Json::objectValue);
+  detail["format"] = ticket->format;
+  detail["streamed"] = true;
+  Audit("share.downloaded", *share, ShareActor{"share #" + std::to_string(share->id), "", request.remoteIp},
+        "success", detail, ticket->studyUid);
+  return true;
 }
 
 void ShareService::Maintain() {

@@ -9,11 +9,13 @@
 
 #include "Audit/AuditSink.h"
 #include "Common/Configuration.h"
+#include "Common/Http.h"
 #include "Common/OrthancRest.h"
 #include "Consent/ConsentService.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
 #include "Security/AttemptLimiter.h"
+#include "Share/DownloadTickets.h"
 #include "Share/ShareStore.h"
 #include "Share/SlipSeal.h"
 
@@ -100,6 +102,14 @@ class ShareService {
   // Consent for sharing was withdrawn: every live link of the patient ends.
   void RevokeForPatient(const std::string& registryPatientId);
 
+  // A single-use ticket for Orthanc's own streaming download of one study
+  // of the share (Share/DownloadTickets.h), for the phone at `ip`.
+  std::string IssueDownloadTicket(const Share& share, const ShareStudyRef& study, const std::string& ip);
+  // For the gate: is this anonymous request Orthanc's streaming download of
+  // a study, carrying a live ticket for it from this address? Uses the
+  // ticket up and audits the download.
+  bool AdmitTicketedDownload(const HttpRequest& request);
+
   // Forgets expired sessions and slips left unprinted too long.
   void Maintain();
 
@@ -131,6 +141,7 @@ class ShareService {
   const std::string siteId_;
   const bool sharePermitsByDefault_;
   AttemptLimiter addressThrottle_;
+  DownloadTickets tickets_;
   const SlipSeal seal_;
 };
 

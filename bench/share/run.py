@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import zipfile
@@ -145,31 +146,83 @@ class Conn(object):
         self.c.close()
 
 
+def rss_kb(pid):
+    """Resident memory of a process (kB), or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class PeakMemory(object):
+    """Samples a process's resident memory every 10 ms while in a with-block."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.idle_kb = rss_kb(pid)
+        self.peak_kb = self.idle_kb
+        self._stop = threading.Event()
+
+    def _run(self):
+        while not self._stop.is_set():
+            kb = rss_kb(self.pid)
+            if kb is not None and (self.peak_kb is None or kb > self.peak_kb):
+                self.peak_kb = kb
+            self._stop.wait(0.01)
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    @property
+    def growth_mb(self):
+        if self.idle_kb is None or self.peak_kb is None:
+            return None
+        return (self.peak_kb - self.idle_kb) / 1024.0
+
+
 def stream_get(port, path, headers, keep=False):
-    """GET on a new connection, reading the body in 1 MiB chunks to the last byte.
+    """GET on a new connection, reading the body in 1 MiB chunks to the last byte; a redirect (the
+    share's single-use download ticket) is followed once, on a new connection, inside the timing.
     Returns (status, body size, seconds to the last byte, the body when keep else b"", seconds to the
     first body byte)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    try:
-        t0 = time.perf_counter()
-        c.request("GET", path, headers=headers)
-        r = c.getresponse()
-        n = 0
-        chunks = []
-        ttfb = None
-        while True:
-            b = r.read1(1 << 20) if ttfb is None else r.read(1 << 20)
-            if ttfb is None:
-                ttfb = time.perf_counter() - t0
-            if not b:
-                break
-            n += len(b)
-            if keep:
-                chunks.append(b)
-        dt = time.perf_counter() - t0
-        return r.status, n, dt, b"".join(chunks), ttfb
-    finally:
-        c.close()
+    t0 = time.perf_counter()
+    for _ in range(2):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        try:
+            c.request("GET", path, headers=headers)
+            r = c.getresponse()
+            if r.status in (301, 302, 303, 307) and r.getheader("Location"):
+                r.read()
+                path = r.getheader("Location")
+                continue
+            n = 0
+            chunks = []
+            ttfb = None
+            while True:
+                b = r.read1(1 << 20) if ttfb is None else r.read(1 << 20)
+                if ttfb is None:
+                    ttfb = time.perf_counter() - t0
+                if not b:
+                    break
+                n += len(b)
+                if keep:
+                    chunks.append(b)
+            dt = time.perf_counter() - t0
+            return r.status, n, dt, b"".join(chunks), ttfb
+        finally:
+            c.close()
+    raise BenchError("GET %s: redirected more than once" % path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,11 +366,12 @@ def main(argv=None):
             order = variants if rnd % 2 == 0 else list(reversed(variants))
             for name, path, hd in order:
                 c0 = proc_cpu_seconds(pid)
-                st, n, dt, _, ttfb = stream_get(site.http_port, path, hd)
+                with PeakMemory(pid) as memory:
+                    st, n, dt, _, ttfb = stream_get(site.http_port, path, hd)
                 c1 = proc_cpu_seconds(pid)
                 if st != 200:
                     raise BenchError("GET %s -> %d in round %d" % (path, st, rnd + 1))
-                runs[name].append({"seconds": dt, "bytes": n, "ttfb": ttfb,
+                runs[name].append({"seconds": dt, "bytes": n, "ttfb": ttfb, "memory_mb": memory.growth_mb,
                                    "cpu_s": None if c0 is None else c1 - c0})
         results["zip"] = {}
         for name, lst in runs.items():
@@ -328,6 +382,9 @@ def main(argv=None):
                 "MB_per_s": round(statistics.median(x["bytes"] / x["seconds"] / 1e6 for x in lst), 1),
                 "instances_per_s": round(statistics.median(args.instances / x["seconds"] for x in lst), 1),
                 "bytes": lst[0]["bytes"], "first_byte_s": round(statistics.median(x["ttfb"] for x in lst), 4),
+                "first_byte_max_s": round(max(x["ttfb"] for x in lst), 4),
+                "orthanc_memory_growth_mb_max": (round(max(x["memory_mb"] for x in lst), 1)
+                                                 if all(x["memory_mb"] is not None for x in lst) else None),
                 "orthanc_cpu_s": round(statistics.median(cpus), 3) if cpus else None,
                 "per_round_s": [round(x["seconds"], 4) for x in lst]}
         z = results["zip"]
@@ -385,10 +442,12 @@ def main(argv=None):
         if L["orthanc_cpu_ms_per_request"] is not None:
             log("| (a) Orthanc CPU per study list | %.2f ms | |" % L["orthanc_cpu_ms_per_request"])
         for name in Z:
-            log("| (b) %s ZIP (%.1f MB), median of %d | %.3f s (first byte %.3f s), %.1f MB/s, %.0f inst/s, "
-                "Orthanc CPU %s s | |"
+            log("| (b) %s ZIP (%.1f MB), median of %d | %.3f s (first byte %.3f s, worst %.3f s), %.1f MB/s, "
+                "%.0f inst/s, Orthanc CPU %s s, Orthanc memory +%s MB at most | %s |"
                 % (name, Z[name]["bytes"] / 1e6, Z[name]["rounds"], Z[name]["median_s"], Z[name]["first_byte_s"],
-                   Z[name]["MB_per_s"], Z[name]["instances_per_s"], Z[name]["orthanc_cpu_s"]))
+                   Z[name]["first_byte_max_s"], Z[name]["MB_per_s"], Z[name]["instances_per_s"],
+                   Z[name]["orthanc_cpu_s"], Z[name]["orthanc_memory_growth_mb_max"],
+                   "first byte <= 1 s, memory <= +100 MB" if name == "share" else ""))
         log("| (b) ratio share / archive (inst/s) | **%.3f** (per round %s) | >= %.1f |"
             % (results["zip_ratio"], ", ".join("%.2f" % x for x in results["zip_ratio_per_round"]),
                TARGET_ZIP_RATIO))

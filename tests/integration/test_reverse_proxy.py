@@ -311,6 +311,19 @@ class ReverseProxyTest(AuditMixin, unittest.TestCase):
         r = phone.get(studies[0]["downloads"]["dicom"], timeout=120)
         self.assertEqual(r.status_code, 200, describe(r))
         self.assertEqual(r.content[:2], b"PK", "the DICOM download is not a ZIP")
+        # Streamed by Orthanc through the patient host, on a ticket bound to the phone's
+        # forwarded address; the answer carries what a download from /s/ would.
+        self.assertEqual([x.status_code for x in r.history], [303])
+        self.assertRegex(r.history[0].headers["Location"], r"^/studies/[0-9a-f-]+/media\?ticket=")
+        self.assertEqual(r.headers.get("Cache-Control"), "no-store")
+        self.assertEqual(r.headers.get("Referrer-Policy"), "no-referrer")
+        self.assertIn("attachment", r.headers.get("Content-Disposition", ""))
+        self.assertEqual(r.headers.get("Strict-Transport-Security"), "max-age=31536000")
+        again = self.phone("127.0.0.5").get(r.history[0].headers["Location"])
+        self.assertEqual(again.status_code, 403, "a used ticket opens nothing")
+        got = self.wait_audit(lambda e: e["detail"].get("streamed") is True, "no streamed download event",
+                              action="share.downloaded")
+        self.assertEqual({e["source_ip"] for e in got}, {"127.0.0.5"}, got)
         # the phone's session opens nothing of the staff's through this host
         r = phone.get("/bridge/me")
         self.assertEqual(r.status_code, 404, describe(r))

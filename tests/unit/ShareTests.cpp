@@ -18,6 +18,7 @@
 #include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
+#include "Share/DownloadTickets.h"
 #include "Share/ModalityGlossary.h"
 #include "Share/PatientRoutes.h"
 #include "Share/QrCode.h"
@@ -590,4 +591,46 @@ TEST(RequestChecks, UnknownNamesAndBadNumbersAreNamed) {
   EXPECT_NO_THROW(RejectUnknownFields(body, {"study", "note"}));
   body["notes"] = "y";
   EXPECT_THROW(RejectUnknownFields(body, {"study", "note"}), HttpError);
+}
+
+TEST(DownloadTickets, OneUseOneStudyOneAddressOneMinute) {
+  DownloadTickets tickets(60);
+  DownloadTicket ticket;
+  ticket.shareId = 7;
+  ticket.studyOrthancId = "s1";
+  ticket.address = "10.0.0.5";
+  const std::string token = tickets.Issue(ticket, 1000);
+  EXPECT_EQ(22u, token.size());
+  EXPECT_FALSE(tickets.Redeem(token, "s2", "10.0.0.5", 1001)) << "another study";
+  const std::string second = tickets.Issue(ticket, 1000);
+  EXPECT_FALSE(tickets.Redeem(second, "s1", "10.0.0.6", 1001)) << "another address";
+  const std::string third = tickets.Issue(ticket, 1000);
+  EXPECT_FALSE(tickets.Redeem(third, "s1", "10.0.0.5", 1060)) << "expired";
+  const std::string fourth = tickets.Issue(ticket, 1000);
+  std::optional<DownloadTicket> redeemed = tickets.Redeem(fourth, "s1", "10.0.0.5", 1030);
+  ASSERT_TRUE(redeemed.has_value());
+  EXPECT_EQ(7, redeemed->shareId);
+  EXPECT_FALSE(tickets.Redeem(fourth, "s1", "10.0.0.5", 1031)) << "used";
+  EXPECT_FALSE(tickets.Redeem("", "s1", "10.0.0.5", 1031));
+}
+
+TEST(ZipWriterStream, EntriesLeaveAsTheyAreWrittenAndTheArchiveReadsBack) {
+  std::string streamed;
+  std::vector<size_t> pieces;
+  ZipWriter writer([&](const std::string& piece) {
+    streamed += piece;
+    pieces.push_back(streamed.size());
+    return true;
+  });
+  writer.Add("01 CT/0001.jpg", std::string(5000, 'a'));
+  const size_t afterFirst = streamed.size();
+  EXPECT_GT(afterFirst, 5000u) << "the first entry left before the second was made";
+  writer.Add("01 CT/0002.jpg", std::string(7000, 'b'));
+  EXPECT_EQ("", writer.Finish());
+  ZipWriter memory;
+  memory.Add("01 CT/0001.jpg", std::string(5000, 'a'));
+  memory.Add("01 CT/0002.jpg", std::string(7000, 'b'));
+  EXPECT_EQ(memory.Finish(), streamed) << "the same bytes either way";
+  ZipWriter gone([](const std::string&) { return false; });
+  EXPECT_THROW(gone.Add("x", "y"), ZipWriter::Abandoned);
 }
