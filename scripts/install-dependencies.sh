@@ -4,8 +4,9 @@
 set -euo pipefail
 
 PACKAGES=(
-  # build
-  build-essential cmake pkg-config clang-format clang-tidy
+  # build (curl and ca-certificates: the web pages' view library is fetched from the
+  # npm registry at build time, scripts/fetch-web-vendor.sh)
+  build-essential cmake pkg-config clang-format clang-tidy curl ca-certificates
   orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev libqrencode-dev zlib1g-dev
   # run (nginx: HTTPS in front of Orthanc, see OrthancConfiguration/nginx/)
   orthanc nginx openssl

@@ -3,12 +3,15 @@
 # never depends on files lying next to it.
 #
 # Called in script mode: cmake -DOUTPUT=... -DROOT=... -DFILES="a;b" -P EmbedResources.cmake
-# Each file is registered under its path relative to ROOT.
+# Each file is registered under its path relative to ROOT. Files made during the
+# build (the fetched view library, Resources/CMake/WebVendor.cmake) come as
+# -DGENERATED_ROOT=<folder in the build tree> -DGENERATED_FILES="c;d", registered
+# under their path relative to GENERATED_ROOT.
 set(body "")
 set(table "")
 set(index 0)
-foreach(file IN LISTS FILES)
-  file(READ "${ROOT}/${file}" hex HEX)
+macro(embed_file root file)
+  file(READ "${root}/${file}" hex HEX)
   string(LENGTH "${hex}" hexLength)
   math(EXPR size "${hexLength} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
@@ -16,6 +19,12 @@ foreach(file IN LISTS FILES)
   string(APPEND body "static const unsigned char kResource${index}[] = {\n${bytes}0x00};\n")
   string(APPEND table "  {\"${file}\", kResource${index}, ${size}},\n")
   math(EXPR index "${index} + 1")
+endmacro()
+foreach(file IN LISTS FILES)
+  embed_file("${ROOT}" "${file}")
+endforeach()
+foreach(file IN LISTS GENERATED_FILES)
+  embed_file("${GENERATED_ROOT}" "${file}")
 endforeach()
 # A temporary name of this run's own, then a copy only if the content changed
 # (so an unchanged embed does not recompile).
