@@ -228,8 +228,12 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
     return ServeWebAsset("share/app.html");
   });
 
-  router.AddPublic("GET", "/s/assets/{file*}",
-                   [](const RouteContext& ctx) { return ServeWebAsset("share/" + ctx.Param("file")); });
+  // WebAssets/share/, and the modules the portal shares with the staff pages
+  // (WebAssets/lib/) under /s/assets/lib/: a phone never needs a /bridge/ path.
+  router.AddPublic("GET", "/s/assets/{file*}", [](const RouteContext& ctx) {
+    const std::string file = ctx.Param("file");
+    return ServeWebAsset(file.rfind("lib/", 0) == 0 ? file : "share/" + file);
+  });
 
   router.AddPublic("GET", "/s/api/share", [pages](const RouteContext& ctx) {
     int64_t sessionExpires = 0;

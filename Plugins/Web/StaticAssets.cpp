@@ -34,6 +34,7 @@ const char* ContentTypeFor(const std::string& path) {
   if (EndsWith(path, ".png")) return "image/png";
   if (EndsWith(path, ".ico")) return "image/x-icon";
   if (EndsWith(path, ".woff2")) return "font/woff2";
+  if (EndsWith(path, ".txt")) return "text/plain; charset=utf-8";
   return "application/octet-stream";
 }
 
