@@ -5,283 +5,258 @@
  *   GET /bridge/patients/{id}                 (optional: study descriptions, demographics fallback)
  *   GET /bridge/sites                         (optional: site names for site IDs)
  * Actor names, site names and study descriptions are attacker-controllable: they reach the DOM
- * only via textContent / HB.el. Layout: A4 print (css: .hb-report-page), screen 1366 and phones.
+ * only via textContent / el(). Layout: A4 print (css: .hb-report-page), screen 1366 and phones.
  */
-(function () {
-  'use strict';
+import { api, describeError } from '../lib/api.js';
+import { byId, el, clear, setText, setAttr } from '../lib/dom.js';
+import { formatPatientName, formatRegistryName } from '../lib/format.js';
+import { t, has } from '../lib/i18n.js';
+import { initLayout, roleLabel } from '../lib/layout.js';
+import { str, isObject, objects, capitalize } from '../lib/text.js';
+import { cell, showAlert } from '../lib/ui.js';
 
-  var el = HB.el;
-  var setText = HB.setText;
+const PLAIN_ACTIONS = {
+  'study.viewed': 'report.action.viewed',
+  'study.downloaded': 'report.action.downloaded',
+  'study.exported': 'report.action.exported',
+  'study.modified': 'report.action.modified',
+  'study.deleted': 'report.action.deleted',
+  'federation.query.answered': 'report.action.queryAnswered',
+  'federation.query.sent': 'report.action.querySent',
+  'dicom.stored': 'report.action.stored',
+  'share.created': 'report.action.shareCreated',
+  'share.accessed': 'report.action.shareOpened',
+  'share.viewed': 'report.action.shareOpened',
+  'share.opened': 'report.action.shareOpened',
+  'share.downloaded': 'report.action.shareDownloaded',
+  'share.revoked': 'report.action.shareRevoked'
+};
 
-  var PLAIN_ROLES = {
-    admin: 'Administrator',
-    radiologist: 'Radiologist',
-    technician: 'Radiographer / technician',
-    reception: 'Reception staff',
-    peer: 'Another hospital'
-  };
+const params = new URLSearchParams(window.location.search);
+const patientId = (params.get('id') || '').trim();
+let system = null;
+const sitesById = {};
+const studiesByUid = {};
+let reportSite = null;   // the access report's own "site", when /bridge/system is not at hand
 
-  var params = new URLSearchParams(window.location.search);
-  var patientId = (params.get('id') || '').trim();
-  var system = null;
-  var sitesById = {};
-  var studiesByUid = {};
+function localSite() {
+  if (system && isObject(system.site)) return system.site;
+  return isObject(reportSite) ? reportSite : {};
+}
 
-  function str(value) {
-    return value === undefined || value === null ? '' : String(value);
+/* -------------------------------------------------------------- wording */
+
+// What happened, in words a patient understands (the server's own "what" for actions unknown here).
+function plainAction(action, kind, serverWords) {
+  action = str(action);
+  if (action === 'federation.retrieve') return t(kind === 'peer' ? 'report.action.retrievedByPeer' : 'report.action.retrievedHere');
+  if (PLAIN_ACTIONS[action]) return t(PLAIN_ACTIONS[action]);
+  if (action.indexOf('share.') === 0) return t('report.action.shared');
+  if (serverWords && serverWords !== 'other') return capitalize(serverWords);
+  return action || t('report.action.unknown');
+}
+
+function plainOutcome(outcome) {
+  outcome = str(outcome);
+  if (!outcome || outcome === 'success') return '';
+  if (outcome === 'denied') return t('report.outcome.denied');
+  if (outcome === 'failure') return t('report.outcome.failure');
+  return t('report.outcome.other', { outcome: outcome });
+}
+
+// Peer accounts are usually named after their site's ID, in any case ("hos-002" for HOS-002).
+function siteById(id) {
+  if (sitesById[id]) return sitesById[id];
+  const lower = String(id).toLowerCase();
+  let found = null;
+  Object.keys(sitesById).forEach(function (k) { if (!found && k.toLowerCase() === lower) found = sitesById[k]; });
+  return found;
+}
+
+// {id, name} | "name or id" → a site name for people.
+function siteName(site) {
+  if (isObject(site)) {
+    if (site.name) return str(site.name);
+    site = site.id;
   }
+  site = str(site);
+  if (!site) return '';
+  const known = siteById(site);
+  if (known && known.name) return str(known.name);
+  if (localSite().id && site === str(localSite().id)) return str(localSite().name) || site;
+  return site;
+}
 
-  function isObject(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-  }
+function plainRole(role) {
+  return has('report.role.' + role) ? t('report.role.' + role) : roleLabel(role);
+}
 
-  function byId(id) {
-    return document.getElementById(id);
-  }
-
-  function showError(message) {
-    var box = byId('report-error');
-    box.textContent = message || '';
-    box.hidden = !message;
-  }
-
-  var reportSite = null;   // the access report's own "site", when /bridge/system is not at hand
-
-  function localSite() {
-    if (system && isObject(system.site)) return system.site;
-    return isObject(reportSite) ? reportSite : {};
-  }
-
-  /* -------------------------------------------------------------- wording */
-
-  // What happened, in words a patient understands (the server's own "what" for actions unknown here).
-  function plainAction(action, kind, serverWords) {
-    action = str(action);
-    switch (action) {
-      case 'study.viewed': return 'Looked at the images';
-      case 'study.downloaded': return 'Downloaded a copy of the images';
-      case 'study.exported': return 'Sent a copy of the images out of the image archive';
-      case 'study.modified': return 'Changed the image data';
-      case 'study.deleted': return 'Deleted the images';
-      case 'federation.query.answered': return 'Asked which of your images are kept here';
-      case 'federation.query.sent': return 'Searched other hospitals for your images';
-      case 'federation.retrieve':
-        return kind === 'peer' ? 'Copied the images to another hospital' : 'Copied the images here from another hospital';
-      case 'dicom.stored': return 'Images received';
-      case 'share.created': return 'Created a link to share the images';
-      case 'share.accessed': case 'share.viewed': case 'share.opened': return 'Opened the images with a share link';
-      case 'share.downloaded': return 'Downloaded the images with a share link';
-      case 'share.revoked': return 'Cancelled a share link';
-    }
-    if (action.indexOf('share.') === 0) return 'Shared the images';
-    if (serverWords && serverWords !== 'other') return serverWords.charAt(0).toUpperCase() + serverWords.slice(1);
-    return action || 'Unknown action';
-  }
-
-  function plainOutcome(outcome) {
-    outcome = str(outcome);
-    if (!outcome || outcome === 'success') return '';
-    if (outcome === 'denied') return 'Refused: no permission. The images were not shown.';
-    if (outcome === 'failure') return 'Did not succeed.';
-    return 'Result: ' + outcome;
-  }
-
-  // Peer accounts are usually named after their site's ID, in any case ("hos-002" for HOS-002).
-  function siteById(id) {
-    if (sitesById[id]) return sitesById[id];
-    var lower = String(id).toLowerCase();
-    var found = null;
-    Object.keys(sitesById).forEach(function (k) { if (!found && k.toLowerCase() === lower) found = sitesById[k]; });
-    return found;
-  }
-
-  // {id, name} | "name or id" → a site name for people.
-  function siteName(site) {
-    if (isObject(site)) {
-      if (site.name) return str(site.name);
-      site = site.id;
-    }
-    site = str(site);
-    if (!site) return '';
-    var known = siteById(site);
-    if (known && known.name) return str(known.name);
-    if (localSite().id && site === str(localSite().id)) return str(localSite().name) || site;
-    return site;
-  }
-
-  function who(ev) {
-    var actor = isObject(ev.actor) ? ev.actor : { name: str(ev.actor) };
-    var kind = str(actor.kind);
-    var role = str(actor.role) || (kind === 'peer' ? 'peer' : '');
-    var site = siteName(actor.site) || siteName(actor.site_name) || siteName(actor.site_id) ||
-      siteName(ev.site) || siteName(ev.site_name) || siteName(ev.site_id);
-    var name = str(actor.name);
-    if (kind === 'peer' && !site && siteById(name)) site = siteName(name);
-    if (!site && (kind === 'user' || kind === '' || kind === 'system')) site = str(localSite().name);
-    var lines = [];
-    if (kind === 'share') {
-      lines.push(el('span', { className: 'hb-strong', text: 'Someone with a share link' }));
-      if (name) lines.push(el('span', { className: 'hb-subtext', text: name }));
-    } else if (kind === 'peer') {
-      lines.push(el('span', { className: 'hb-strong', text: site || name || 'Another hospital' }));
-      lines.push(el('span', { className: 'hb-subtext', text: 'Another hospital' + (site && name && name !== site ? ' (' + name + ')' : '') }));
-      return lines;
-    } else if (kind === 'system') {
-      lines.push(el('span', { className: 'hb-strong', text: 'The hospital\u2019s system (automatic)' }));
-    } else {
-      lines.push(el('span', { className: 'hb-strong', text: name || 'Unknown person' }));
-    }
-    var meta = [];
-    if (role && kind !== 'share' && kind !== 'system') meta.push(PLAIN_ROLES[role] || HB.roleLabel(role));
-    if (site) meta.push(site);
-    if (meta.length) lines.push(el('span', { className: 'hb-subtext', text: meta.join(', ') }));
+function who(ev) {
+  const actor = isObject(ev.actor) ? ev.actor : { name: str(ev.actor) };
+  const kind = str(actor.kind);
+  const role = str(actor.role) || (kind === 'peer' ? 'peer' : '');
+  let site = siteName(actor.site) || siteName(actor.site_name) || siteName(actor.site_id) ||
+    siteName(ev.site) || siteName(ev.site_name) || siteName(ev.site_id);
+  const name = str(actor.name);
+  if (kind === 'peer' && !site && siteById(name)) site = siteName(name);
+  if (!site && (kind === 'user' || kind === '' || kind === 'system')) site = str(localSite().name);
+  const lines = [];
+  if (kind === 'share') {
+    lines.push(el('span', { className: 'hb-strong', text: t('report.who.shareLink') }));
+    if (name) lines.push(el('span', { className: 'hb-subtext', text: name }));
+  } else if (kind === 'peer') {
+    lines.push(el('span', { className: 'hb-strong', text: site || name || t('report.who.anotherHospital') }));
+    lines.push(el('span', {
+      className: 'hb-subtext',
+      text: site && name && name !== site ? t('report.who.anotherHospitalNamed', { name: name }) : t('report.who.anotherHospital')
+    }));
     return lines;
-  }
-
-  // Local date, then time, on two lines.
-  function whenNode(iso) {
-    var d = new Date(iso);
-    if (!iso || isNaN(d.getTime())) return el('span', { text: str(iso) || '\u2014' });
-    return el('time', { attrs: { datetime: str(iso) } }, [
-      el('span', { className: 'hb-nowrap', text: d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }) }),
-      el('span', { className: 'hb-subtext', text: d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) })
-    ]);
-  }
-
-  function whichStudy(ev) {
-    var study = isObject(ev.study) ? ev.study : {};
-    var uid = str(study.study_uid) || str(ev.study_uid) || (typeof ev.study === 'string' ? ev.study : '');
-    var known = studiesByUid[uid] || {};
-    var description = str(study.description) || str(ev.study_description) || str(known.description);
-    var date = str(study.study_date) || str(study.date) || str(ev.study_date) || str(known.study_date);
-    var modalities = study.modalities || ev.modalities || known.modalities;
-    modalities = Array.isArray(modalities) ? modalities.filter(Boolean).map(str).join(', ') : str(study.modality || modalities || '');
-    // "CT — Chest"; no "MR — MR Knee" when the description already names the modality.
-    var named = modalities && description && modalities.split(', ').every(function (m) {
-      return (' ' + description.toUpperCase() + ' ').indexOf(' ' + m.toUpperCase() + ' ') !== -1;
-    });
-    var head = named ? description : [modalities, description].filter(Boolean).join(' \u2014 ');
-    var lines = [];
-    if (head) lines.push(el('span', { text: head }));
-    if (date) lines.push(el('span', { className: head ? 'hb-subtext' : '', text: 'Taken on ' + date }));
-    // The UID means nothing to a patient: only when nothing else identifies the study.
-    if (uid && !head && !date) lines.push(el('span', { className: 'hb-subtext hb-id hb-uid', text: 'Study ' + uid }));
-    if (!lines.length) lines.push(el('span', { className: 'hb-muted', text: 'All images of the patient' }));
-    return lines;
-  }
-
-  function cell(label, content, className) {
-    var td = el('td', { className: className || '', attrs: { 'data-label': label } });
-    td.appendChild(el('div', { className: 'hb-cell' }, content));
-    return td;
-  }
-
-  /* -------------------------------------------------------------- render */
-
-  function renderPatient(reportPatient, record) {
-    var p = isObject(reportPatient) ? reportPatient : {};
-    var r = isObject(record) ? record : {};
-    var name = HB.formatRegistryName(p.first_name || r.first_name, p.last_name || r.last_name);
-    if (!name && p.name) name = str(p.name).indexOf('^') !== -1 ? HB.formatPatientName(p.name) : str(p.name);
-    setText('r-name', name);
-    setText('r-national-id', str(p.national_id) || str(r.national_id) || 'None recorded');
-    setText('r-dob', str(p.date_of_birth) || str(r.date_of_birth));
-    setText('r-id', str(p.id) || str(r.id) || patientId);
-    // Printed atop the table on every page, so a loose page still says whose report it is.
-    var nid = str(p.national_id) || str(r.national_id);
-    byId('r-repeat').textContent = 'Access report \u00b7 ' + (name || str(p.id) || patientId) +
-      (nid ? ' \u00b7 national ID ' + nid : '') + ' \u00b7 ' + (str(localSite().name) || 'this hospital');
-    return name;
-  }
-
-  function renderEvents(events) {
-    var body = HB.clear(byId('r-body'));
-    var sorted = events.map(function (ev, i) { return { ev: ev, i: i }; });
-    sorted.sort(function (a, b) {
-      var ta = str(a.ev.time);
-      var tb = str(b.ev.time);
-      return ta === tb ? a.i - b.i : (ta < tb ? 1 : -1);
-    });
-    sorted.forEach(function (x) {
-      var ev = x.ev;
-      var actor = isObject(ev.actor) ? ev.actor : {};
-      var what = [el('span', { text: plainAction(ev.action, str(actor.kind), str(ev.what)) })];
-      var outcome = plainOutcome(ev.outcome);
-      if (outcome) what.push(el('span', { className: 'hb-subtext hb-report-refused', text: outcome }));
-      body.appendChild(el('tr', { className: outcome ? 'hb-row-warn' : '' }, [
-        cell('Date and time', whenNode(ev.time)),
-        cell('Who', who(ev)),
-        cell('What', what),
-        cell('Which study', whichStudy(ev))
-      ]));
-    });
-    byId('r-wrap').hidden = events.length === 0;
-    byId('r-empty').hidden = events.length !== 0;
-    byId('r-count').textContent = events.length === 0 ? '' :
-      HB.formatNumber(events.length) + (events.length === 1 ? ' access is' : ' accesses are') + ' listed, newest first.';
-  }
-
-  function renderHeader() {
-    var site = localSite();
-    var hospital = str(site.name) || 'This hospital';
-    byId('r-hospital').textContent = hospital;
-    byId('r-intro').textContent = 'This report lists every time someone looked at, downloaded, exported, shared or ' +
-      'retrieved your medical images held at ' + hospital + ', as recorded in the hospital\u2019s audit trail.';
-    var now = new Date();
-    setText('r-printed', now.toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' }));
-    var user = system && isObject(system.user) ? str(system.user.username) : '';
-    byId('r-printed-by').textContent = 'Prepared ' + now.toLocaleString(undefined, {
-      year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'
-    }) + (user ? ' by ' + user : '') + ' \u00b7 ' + hospital + (site.id ? ' (' + str(site.id) + ')' : '');
-  }
-
-  function optional(promise) {
-    return promise.then(function (v) { return v; }, function () { return null; });
-  }
-
-  async function load() {
-    var path = '/bridge/patients/' + encodeURIComponent(patientId);
-    var layout = HB.initLayout({ page: 'patients', title: 'Access report ' + patientId });
-    var results;
-    try {
-      results = await Promise.all([
-        HB.api(path + '/access-report', { timeoutMs: 60000 }),
-        optional(HB.api(path)),
-        optional(HB.api('/bridge/sites')),
-        layout.then(function (s) { system = s; return s; }, function () { return null; })
-      ]);
-    } catch (e) {
-      byId('report-loading').hidden = true;
-      if (e.status === 403) showError('Only administrators and reception staff can print access reports.');
-      else if (e.status === 404) showError('There is no registry entry ' + patientId + ' (or access reports are not available at this site).');
-      else showError('Could not load the access report: ' + HB.describeError(e));
-      return;
-    }
-    var report = isObject(results[0]) ? results[0] : {};
-    reportSite = report.site;
-    var record = isObject(results[1]) ? results[1] : null;
-    var sites = results[2] && Array.isArray(results[2].sites) ? results[2].sites.filter(isObject) : [];
-    sites.forEach(function (s) { sitesById[str(s.id)] = s; });
-    if (record && Array.isArray(record.studies)) {
-      record.studies.filter(isObject).forEach(function (s) { studiesByUid[str(s.study_uid)] = s; });
-    }
-    renderHeader();
-    var name = renderPatient(report.patient, record);
-    renderEvents(Array.isArray(report.events) ? report.events.filter(isObject) : []);
-    document.title = 'Access report' + (name ? ' \u2014 ' + name : '') + (localSite().name ? ' \u2014 ' + str(localSite().name) : '');
-    byId('report-loading').hidden = true;
-    byId('report').hidden = false;
-    byId('print-button').disabled = false;
-  }
-
-  byId('print-button').addEventListener('click', function () { window.print(); });
-
-  if (!patientId) {
-    HB.initLayout({ page: 'patients', title: 'Access report' }).catch(function () { /* shown below */ });
-    byId('report-loading').hidden = true;
-    showError('No patient chosen: open the report from a patient\u2019s record.');
+  } else if (kind === 'system') {
+    lines.push(el('span', { className: 'hb-strong', text: t('report.who.system') }));
   } else {
-    HB.setAttr(byId('back-link'), 'href', '/bridge/app/patients.html?id=' + encodeURIComponent(patientId));
-    load();
+    lines.push(el('span', { className: 'hb-strong', text: name || t('report.who.unknown') }));
   }
-})();
+  const meta = [];
+  if (role && kind !== 'share' && kind !== 'system') meta.push(plainRole(role));
+  if (site) meta.push(site);
+  if (meta.length) lines.push(el('span', { className: 'hb-subtext', text: meta.join(', ') }));
+  return lines;
+}
+
+// Local date, then time, on two lines.
+function whenNode(iso) {
+  const d = new Date(iso);
+  if (!iso || isNaN(d.getTime())) return el('span', { text: str(iso) || '\u2014' });
+  return el('time', { attrs: { datetime: str(iso) } }, [
+    el('span', { className: 'hb-nowrap', text: d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }) }),
+    el('span', { className: 'hb-subtext', text: d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) })
+  ]);
+}
+
+function whichStudy(ev) {
+  const study = isObject(ev.study) ? ev.study : {};
+  const uid = str(study.study_uid) || str(ev.study_uid) || (typeof ev.study === 'string' ? ev.study : '');
+  const known = studiesByUid[uid] || {};
+  const description = str(study.description) || str(ev.study_description) || str(known.description);
+  const date = str(study.study_date) || str(study.date) || str(ev.study_date) || str(known.study_date);
+  let modalities = study.modalities || ev.modalities || known.modalities;
+  modalities = Array.isArray(modalities) ? modalities.filter(Boolean).map(str).join(', ') : str(study.modality || modalities || '');
+  // "CT — Chest"; no "MR — MR Knee" when the description already names the modality.
+  const named = modalities && description && modalities.split(', ').every(function (m) {
+    return (' ' + description.toUpperCase() + ' ').indexOf(' ' + m.toUpperCase() + ' ') !== -1;
+  });
+  const head = named ? description : [modalities, description].filter(Boolean).join(' \u2014 ');
+  const lines = [];
+  if (head) lines.push(el('span', { text: head }));
+  if (date) lines.push(el('span', { className: head ? 'hb-subtext' : '', text: t('report.takenOn', { date: date }) }));
+  // The UID means nothing to a patient: only when nothing else identifies the study.
+  if (uid && !head && !date) lines.push(el('span', { className: 'hb-subtext hb-id hb-uid', text: t('report.studyUid', { uid: uid }) }));
+  if (!lines.length) lines.push(el('span', { className: 'hb-muted', text: t('report.allImages') }));
+  return lines;
+}
+
+/* -------------------------------------------------------------- render */
+
+function renderPatient(reportPatient, record) {
+  const p = isObject(reportPatient) ? reportPatient : {};
+  const r = isObject(record) ? record : {};
+  let name = formatRegistryName(p.first_name || r.first_name, p.last_name || r.last_name);
+  if (!name && p.name) name = str(p.name).indexOf('^') !== -1 ? formatPatientName(p.name) : str(p.name);
+  setText('r-name', name);
+  setText('r-national-id', str(p.national_id) || str(r.national_id) || t('report.noNationalId'));
+  setText('r-dob', str(p.date_of_birth) || str(r.date_of_birth));
+  setText('r-id', str(p.id) || str(r.id) || patientId);
+  // Printed atop the table on every page, so a loose page still says whose report it is.
+  const nid = str(p.national_id) || str(r.national_id);
+  byId('r-repeat').textContent = t('report.repeat', { who: name || str(p.id) || patientId }) +
+    (nid ? ' \u00b7 ' + t('report.repeatNationalId', { id: nid }) : '') + ' \u00b7 ' + (str(localSite().name) || t('report.thisHospital'));
+  return name;
+}
+
+function renderEvents(events) {
+  const body = clear(byId('r-body'));
+  const sorted = events.map(function (ev, i) { return { ev: ev, i: i }; });
+  sorted.sort(function (a, b) {
+    const ta = str(a.ev.time);
+    const tb = str(b.ev.time);
+    return ta === tb ? a.i - b.i : (ta < tb ? 1 : -1);
+  });
+  const always = { always: true };
+  sorted.forEach(function (x) {
+    const ev = x.ev;
+    const actor = isObject(ev.actor) ? ev.actor : {};
+    const what = [el('span', { text: plainAction(ev.action, str(actor.kind), str(ev.what)) })];
+    const outcome = plainOutcome(ev.outcome);
+    if (outcome) what.push(el('span', { className: 'hb-subtext hb-report-refused', text: outcome }));
+    body.appendChild(el('tr', { className: outcome ? 'hb-row-warn' : '' }, [
+      cell(t('report.col.when'), whenNode(ev.time), '', always),
+      cell(t('report.col.who'), who(ev), '', always),
+      cell(t('report.col.what'), what, '', always),
+      cell(t('report.col.study'), whichStudy(ev), '', always)
+    ]));
+  });
+  byId('r-wrap').hidden = events.length === 0;
+  byId('r-empty').hidden = events.length !== 0;
+  byId('r-count').textContent = events.length === 0 ? '' : t('report.count', { count: events.length });
+}
+
+function renderHeader() {
+  const site = localSite();
+  const hospital = str(site.name) || t('report.thisHospitalTitle');
+  byId('r-hospital').textContent = hospital;
+  byId('r-intro').textContent = t('report.intro', { hospital: hospital });
+  const now = new Date();
+  setText('r-printed', now.toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' }));
+  const user = system && isObject(system.user) ? str(system.user.username) : '';
+  const when = now.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  byId('r-printed-by').textContent = (user ? t('report.preparedBy', { time: when, user: user }) : t('report.prepared', { time: when })) +
+    ' \u00b7 ' + hospital + (site.id ? ' (' + str(site.id) + ')' : '');
+}
+
+function optional(promise) {
+  return promise.then(function (v) { return v; }, function () { return null; });
+}
+
+async function load() {
+  const path = '/bridge/patients/' + encodeURIComponent(patientId);
+  const layout = initLayout({ page: 'patients', title: t('report.titleFor', { id: patientId }) });
+  let results;
+  try {
+    results = await Promise.all([
+      api(path + '/access-report', { timeoutMs: 60000 }),
+      optional(api(path)),
+      optional(api('/bridge/sites')),
+      layout.then(function (s) { system = s; return s; }, function () { return null; })
+    ]);
+  } catch (e) {
+    byId('report-loading').hidden = true;
+    if (e.status === 403) showAlert('report-error', t('report.forbidden'));
+    else if (e.status === 404) showAlert('report-error', t('report.noEntry', { id: patientId }));
+    else showAlert('report-error', t('report.loadFailed', { error: describeError(e) }));
+    return;
+  }
+  const report = isObject(results[0]) ? results[0] : {};
+  reportSite = report.site;
+  const record = isObject(results[1]) ? results[1] : null;
+  const sites = results[2] ? objects(results[2].sites) : [];
+  sites.forEach(function (s) { sitesById[str(s.id)] = s; });
+  if (record) objects(record.studies).forEach(function (s) { studiesByUid[str(s.study_uid)] = s; });
+  renderHeader();
+  const name = renderPatient(report.patient, record);
+  renderEvents(objects(report.events));
+  document.title = t('report.title') + (name ? ' \u2014 ' + name : '') + (localSite().name ? ' \u2014 ' + str(localSite().name) : '');
+  byId('report-loading').hidden = true;
+  byId('report').hidden = false;
+  byId('print-button').disabled = false;
+}
+
+byId('print-button').addEventListener('click', function () { window.print(); });
+
+if (!patientId) {
+  initLayout({ page: 'patients', title: t('report.title') }).catch(function () { /* shown below */ });
+  byId('report-loading').hidden = true;
+  showAlert('report-error', t('report.noPatient'));
+} else {
+  setAttr(byId('back-link'), 'href', '/bridge/app/patients.html?id=' + encodeURIComponent(patientId));
+  load();
+}
