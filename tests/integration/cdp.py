@@ -195,6 +195,15 @@ class Browser(object):
         with self._cond:
             return [e for e in self._events if e.get("method") == method]
 
+    def csp_violations(self):
+        """Content-Security-Policy violations reported so far (Chromium logs each
+        one as a console error, source "security"; they are in self.problems too)."""
+        return [text for _, text in list(self.console) if text and "Content Security Policy" in text]
+
+    def requested_urls(self, since=0):
+        """URLs the page requested, from the since-th request on (Network domain)."""
+        return [e["params"]["request"].get("url", "") for e in self.events("Network.requestWillBeSent")[since:]]
+
     # --- conveniences -------------------------------------------------------------
 
     def evaluate(self, expression, await_promise=False):

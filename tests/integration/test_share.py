@@ -1080,6 +1080,16 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         previews = b.evaluate("Array.prototype.filter.call(document.images, function(i){"
                               "return /size=thumb/.test(i.src) && i.naturalWidth > 0;}).length")
         self.assertGreaterEqual(previews, 1, "no series preview shown")
+        # one native module, on the lib/ shared with the staff pages, all under /s/ (the
+        # patient host passes nothing else on), and no CSP violation
+        scripts = b.evaluate("Array.prototype.map.call(document.scripts, function(s){"
+                             "return [s.type, s.getAttribute('src')];})")
+        self.assertEqual(scripts, [["module", "/s/assets/share.js"]])
+        asked = b.requested_urls()
+        self.assertTrue(any("/s/assets/lib/" in u for u in asked), asked)
+        self.assertEqual([u for u in asked if "/bridge/" in u or not u.startswith(site.url + "/s/")], [],
+                         "the patient's pages asked for something outside /s/")
+        self.assertEqual(b.csp_violations(), [], "CSP violations on /s/app")
 
         # the viewer
         b.evaluate("(function(){var i=Array.prototype.filter.call(document.images, function(i){"
