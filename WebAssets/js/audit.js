@@ -42,10 +42,6 @@ function actionLabel(action) {
   return KNOWN_ACTIONS.indexOf(action) !== -1 ? t('audit.action.' + action) : '';
 }
 
-function showError(message) {
-  showAlert('audit-error', message);
-}
-
 /* ------------------------------------------------------------ filters */
 
 function fillActionChoice(extra) {
@@ -166,7 +162,7 @@ function validate(filters) {
 function applyFilters(filters, focusTable) {
   const problems = validate(filters);
   if (problems.length) {
-    showError(problems.join('; ') + '.');
+    showAlert('audit-error', problems.join('; ') + '.');
     return;
   }
   state.filters = filters;
@@ -354,7 +350,7 @@ function render(answer) {
 
 async function load(focusTable) {
   const mine = ++seq;
-  showError('');
+  showAlert('audit-error', '');
   updateExportLinks();
   byId('events-summary').textContent = t('common.loading');
   const query = serverQuery(state.filters);
@@ -371,19 +367,19 @@ async function load(focusTable) {
     byId('events-wrap').hidden = true;
     byId('pager').hidden = true;
     if (e.status === 403) {
-      showError(t('audit.adminOnly'));
+      showAlert('audit-error', t('audit.adminOnly'));
       // Nothing here is usable for this role: leave just the explanation.
       ['filter-form', 'chain', 'events-summary'].forEach(function (id) { byId(id).hidden = true; });
       document.querySelectorAll('.hb-page-head .hb-actions').forEach(function (node) { node.hidden = true; });
     } else if (e.status === 400) {
-      showError(t('audit.notAccepted', { detail: e.detail || e.message }));
+      showAlert('audit-error', t('audit.notAccepted', { detail: e.detail || e.message }));
       const bad = /from|to|patient|study|actor|action/.exec(e.detail || '');
       if (bad) {
         const key = { from: 'from', to: 'to', patient: 'patient_id', study: 'study_uid', actor: 'actor', action: 'action' }[bad[0]];
         if (INPUTS[key]) byId(INPUTS[key]).setAttribute('aria-invalid', 'true');
       }
     } else {
-      showError(t('audit.loadFailed', { error: describeError(e) }));
+      showAlert('audit-error', t('audit.loadFailed', { error: describeError(e) }));
     }
   }
 }
@@ -437,7 +433,7 @@ byId('filter-form').addEventListener('submit', function (event) {
   applyFilters(readForm(), false);
 });
 byId('filter-clear').addEventListener('click', function () {
-  showError('');
+  showAlert('audit-error', '');
   applyFilters({}, false);
   byId('f-patient').focus();
 });
@@ -455,11 +451,11 @@ byId('chain-again').addEventListener('click', verify);
 window.addEventListener('popstate', function () { readUrl(); writeForm(); load(false); });
 
 initLayout({ page: 'audit', title: t('audit.title') }).catch(function (e) {
-  showError(t('common.sessionFailed', { error: describeError(e) }));
+  showAlert('audit-error', t('common.sessionFailed', { error: describeError(e) }));
 });
 const problems = validate(state.filters);
 if (problems.length) {
-  showError(problems.join('; ') + '.');
+  showAlert('audit-error', problems.join('; ') + '.');
   byId('events-summary').textContent = '';
 } else {
   load(false);

@@ -40,10 +40,6 @@ function kindOf(value) {
   return KINDS.indexOf(value) !== -1 ? value : 'national_id';
 }
 
-function showError(message) {
-  showAlert(errorBox, message);
-}
-
 function localSiteId() {
   return system && system.site && system.site.id ? String(system.site.id) : '';
 }
@@ -75,7 +71,7 @@ form.addEventListener('submit', function (event) {
   const value = valueInput.value.trim();
   if (!value) {
     valueInput.setAttribute('aria-invalid', 'true');
-    showError(t('federation.enterValue', { what: t('federation.kind.' + kindOf(kindSelect.value) + '.describe') }));
+    showAlert(errorBox, t('federation.enterValue', { what: t('federation.kind.' + kindOf(kindSelect.value) + '.describe') }));
     valueInput.focus();
     return;
   }
@@ -91,7 +87,7 @@ form.addEventListener('submit', function (event) {
 async function search(kind, value) {
   const seq = ++searchSeq;
   const what = t('federation.kind.' + kindOf(kind) + '.describe');
-  showError('');
+  showAlert(errorBox, '');
   submit.disabled = true;
   submit.textContent = t('federation.searching');
   form.setAttribute('aria-busy', 'true');
@@ -113,13 +109,13 @@ async function search(kind, value) {
     if (seq !== searchSeq) return;
     statusLine.textContent = '';
     if (e.status === 400) {
-      showError(t('federation.notAccepted', { detail: e.detail || e.message }));
+      showAlert(errorBox, t('federation.notAccepted', { detail: e.detail || e.message }));
       valueInput.setAttribute('aria-invalid', 'true');
     } else if (e.status === 404) {
-      showError(t('federation.notFound', { error: describeError(e) }));
+      showAlert(errorBox, t('federation.notFound', { error: describeError(e) }));
       valueInput.setAttribute('aria-invalid', 'true');
     } else {
-      showError(t('federation.failed', { error: describeError(e) }));
+      showAlert(errorBox, t('federation.failed', { error: describeError(e) }));
     }
   } finally {
     if (seq === searchSeq) {
@@ -505,7 +501,7 @@ function siteName(id) {
 const systemReady = initLayout({ page: 'federation', title: t('federation.title') }).then(function (s) {
   system = s;
 }, function (e) {
-  showError(t('common.sessionFailed', { error: describeError(e) }));
+  showAlert(errorBox, t('common.sessionFailed', { error: describeError(e) }));
 });
 
 const params = new URLSearchParams(window.location.search);
