@@ -5,7 +5,9 @@
 #include "Common/Log.h"
 #include "Common/Migrations.h"
 #include "Common/Time.h"
+#include "Common/Version.h"
 #include "Consent/ConsentRoutes.h"
+#include "Dicom/UploadCheck.h"
 #include "Federation/FederationRoutes.h"
 #include "Index/StudyRoutes.h"
 #include "Registry/RegistryRoutes.h"
@@ -219,7 +221,7 @@ void Bridge::SystemSections(Json::Value& answer) {
 std::optional<HttpResponse> Bridge::RefuseCoreBody(const HttpRequest& request) {
   const GuardedRoute* route = FindGuardedRoute(request.path);
   if (route == nullptr || request.body.empty()) return std::nullopt;
-  const std::string reason = RefuseBody(route->kind, request.body, config_.security.maxRequestBodyBytes);
+  const std::string reason = RefuseJsonBody(request.body, config_.security.maxRequestBodyBytes);
   if (reason.empty()) return std::nullopt;
   const AuthResult auth = authenticator_.Identify(request);
   Log::Warning("refused " + request.method + " " + request.path + " from " + request.remoteIp + " (" +
@@ -240,10 +242,23 @@ std::optional<HttpResponse> Bridge::RefuseCoreBody(const HttpRequest& request) {
   return refusal;
 }
 
-bool Bridge::AcceptsReceivedInstance(const std::string& file) {
-  const std::string reason = RefuseBody(BodyKind::kDicom, file, 0);
+bool Bridge::AcceptsReceivedInstance(const std::string& file, const std::string& origin,
+                                     const std::string& address) {
+  const std::string reason = RefuseDicomUpload(file);
   if (reason.empty()) return true;
-  Log::Warning("discarded a received DICOM instance of " + std::to_string(file.size()) + " bytes: " + reason);
+  Log::Warning("discarded a DICOM instance of " + std::to_string(file.size()) + " bytes received through " +
+               origin + (address.empty() ? "" : " from " + address) + ": " + reason);
+  AuditEvent event;
+  event.actorName = origin;
+  event.actorKind = origin == "DicomProtocol" ? "dicom" : "system";
+  event.sourceIp = address;
+  event.action = "request.refused";
+  event.outcome = "failure";
+  event.detail["what"] = "DICOM instance";
+  event.detail["origin"] = origin;
+  event.detail["bytes"] = static_cast<Json::UInt64>(file.size());
+  event.detail["reason"] = reason;
+  audit_.Record(event);
   return false;
 }
 
@@ -256,8 +271,8 @@ HttpResponse Bridge::HandleRequest(const HttpRequest& request) {
   HttpResponse response;
   try {
     response = Dispatch(request);
-  } catch (const HttpError& e) {
-    response = HttpResponse::Error(e.Status(), e.what(), e.Detail());
+  } catch (const DomainError& e) {
+    response = HttpResponse::Error(HttpStatusOf(e.GetKind()), e.what(), e.Detail());
   } catch (const std::exception& e) {
     Log::Error("internal error on " + request.method + " " + request.path + ": " + e.what());
     response = HttpResponse::Error(500, "Internal error", "The event was logged on the server.");
@@ -270,12 +285,12 @@ HttpResponse Bridge::Dispatch(const HttpRequest& request) {
   Router::Match match = router_.Find(request.method, request.path);
   const size_t maxBody = match.maxBodyBytes > 0 ? match.maxBodyBytes : config_.security.maxRequestBodyBytes;
   if (request.body.size() > maxBody) {
-    throw HttpError(413, "The request body is too large",
-                    "at most " + std::to_string(maxBody / 1024) + " KB");
+    throw DomainError::TooLarge("The request body is too large",
+                                "at most " + std::to_string(maxBody / 1024) + " KB");
   }
-  if (match.kind == Router::Match::Kind::kNone) throw HttpError(404, "No such route", request.path);
+  if (match.kind == Router::Match::Kind::kNone) throw DomainError::NotFound("No such route", request.path);
   if (match.kind == Router::Match::Kind::kWrongMethod) {
-    throw HttpError(405, "Method not allowed", request.method + " " + request.path);
+    return HttpResponse::Error(405, "Method not allowed", request.method + " " + request.path);
   }
   Identity identity;
   if (!match.isPublic) {
@@ -283,7 +298,7 @@ HttpResponse Bridge::Dispatch(const HttpRequest& request) {
     // route safe even if the filter were bypassed.
     AuthResult auth = authenticator_.Identify(request);
     if (auth.outcome != AuthResult::Outcome::kAuthenticated || !match.roles.Contains(auth.identity.role)) {
-      throw HttpError(403, "Forbidden");
+      throw DomainError::Forbidden("Forbidden");
     }
     identity = auth.identity;
   }

@@ -6,20 +6,20 @@
 #include <string>
 
 #include "Audit/AuditRecorder.h"
-#include "Audit/AuditSink.h"
 #include "Audit/AuditStore.h"
 #include "Audit/CoreAccessAuditor.h"
 #include "Audit/StoredReporter.h"
 #include "Audit/SyslogForwarder.h"
+#include "Common/AuditSink.h"
 #include "Common/Configuration.h"
 #include "Common/Database.h"
 #include "Common/Http.h"
 #include "Common/OrthancRest.h"
+#include "Common/PeerClient.h"
 #include "Common/Router.h"
 #include "Consent/ConsentService.h"
 #include "Consent/ConsentStore.h"
 #include "Federation/FederationService.h"
-#include "Federation/PeerClient.h"
 #include "Federation/RetrieveJobs.h"
 #include "Import/WatchFolderImporter.h"
 #include "Index/IndexWorker.h"
@@ -60,8 +60,10 @@ class Bridge {
   // A request to one of Orthanc's routes guarded for its body (BodyGuard):
   // the refusal to answer, or nothing when Orthanc may have it.
   std::optional<HttpResponse> RefuseCoreBody(const HttpRequest& request);
-  // A DICOM file Orthanc received by any path, before it parses it.
-  bool AcceptsReceivedInstance(const std::string& file);
+  // A DICOM file Orthanc received by any path, before it parses it;
+  // `origin` names the path (RestApi, DicomProtocol, Plugins, ...).
+  bool AcceptsReceivedInstance(const std::string& file, const std::string& origin,
+                               const std::string& address);
 
   // Orthanc's change events. They only record the ID and return.
   void OnOrthancStarted();

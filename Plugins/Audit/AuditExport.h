@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "Audit/AuditEvent.h"
+#include "Common/AuditEvent.h"
 
 namespace HospitalBridge {
 

@@ -123,8 +123,13 @@ void AuditRecorder::Flush() {
   while (true) {
     std::deque<AuditEvent> batch;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (queue_.empty()) return;
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (queue_.empty()) {
+        // The worker may hold older events it is still writing: wait for
+        // them too, so that what was recorded before Flush is readable after.
+        batchWritten_.wait_for(lock, std::chrono::seconds(30), [this] { return !writing_; });
+        return;
+      }
       batch.swap(queue_);
     }
     try {
@@ -173,11 +178,15 @@ void AuditRecorder::Run() {
       std::unique_lock<std::mutex> lock(mutex_);
       for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
       writing_ = false;
+      batchWritten_.notify_all();
       wakeUp_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_; });
       continue;
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    writing_ = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      writing_ = false;
+    }
+    batchWritten_.notify_all();
   }
 }
 

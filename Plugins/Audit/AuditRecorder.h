@@ -8,8 +8,8 @@
 #include <string>
 #include <thread>
 
-#include "Audit/AuditSink.h"
 #include "Audit/AuditStore.h"
+#include "Common/AuditSink.h"
 #include "Common/Configuration.h"
 #include "Common/OrthancRest.h"
 #include "Index/StudyIndexStore.h"
@@ -46,6 +46,7 @@ class AuditRecorder : public IAuditSink {
   const int retentionDays_;
   mutable std::mutex mutex_;
   std::condition_variable wakeUp_;
+  std::condition_variable batchWritten_;  // the worker finished the batch it had taken
   std::deque<AuditEvent> queue_;
   bool stopping_ = false;
   bool writing_ = false;

@@ -25,9 +25,9 @@ AuditFilter ParseFilter(const HttpRequest& request, int maxLimit) {
     if (request.Query(name).empty()) continue;
     int64_t& target = std::string(name) == "from" ? filter.fromMs : filter.toMs;
     if (!ParseAuditTime(request.Query(name), std::string(name) == "to", target)) {
-      throw HttpError(400, std::string("Invalid parameter: ") + name,
-                      std::string(name) + " must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"" +
-                          request.Query(name) + "\"");
+      throw DomainError::Invalid(std::string("Invalid parameter: ") + name,
+                                 std::string(name) + " must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"" +
+                                     request.Query(name) + "\"");
     }
   }
   filter.limit = IntegerParameter(request, "limit", 100, 1, maxLimit);
@@ -93,7 +93,7 @@ void RegisterAuditRoutes(Router& router, AuditRoutesContext c) {
   router.Add("GET", "/bridge/audit", kAdmin, [c](const RouteContext& ctx) {
     AuditFilter filter = ParseFilter(ctx.request, 1000);
     if (ctx.request.HasQuery("format"))
-      throw HttpError(400, "Unknown parameter: format", "use /bridge/audit/export");
+      throw DomainError::Invalid("Unknown parameter: format", "use /bridge/audit/export");
     c.flush();
     AuditPage page = c.store.Query(filter);
     Json::Value answer(Json::objectValue);
@@ -130,7 +130,7 @@ void RegisterAuditRoutes(Router& router, AuditRoutesContext c) {
     if (!ctx.request.HasQuery("limit")) filter.limit = 10000;
     const std::string format = ctx.request.Query("format");
     if (format != "fhir" && format != "dicom") {
-      throw HttpError(400, "Invalid parameter: format", "format must be fhir or dicom");
+      throw DomainError::Invalid("Invalid parameter: format", "format must be fhir or dicom");
     }
     c.flush();
     AuditPage page = c.store.Query(filter);
@@ -149,7 +149,7 @@ void RegisterAuditRoutes(Router& router, AuditRoutesContext c) {
 
   router.Add("GET", "/bridge/patients/{id}/access-report", kReporters, [c](const RouteContext& ctx) {
     Json::Value patient = c.patientSummary(ctx.Param("id"));
-    if (patient.isNull()) throw HttpError(404, "No such patient", ctx.Param("id"));
+    if (patient.isNull()) throw DomainError::NotFound("No such patient", ctx.Param("id"));
     c.flush();
     AuditFilter filter;
     filter.patientId = ctx.Param("id");

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "Audit/AuditEvent.h"
+#include "Common/AuditEvent.h"
 #include "Common/Database.h"
 
 namespace HospitalBridge {

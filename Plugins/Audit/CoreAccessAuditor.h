@@ -9,10 +9,10 @@
 #include <mutex>
 #include <string>
 
-#include "Audit/AuditSink.h"
+#include "Common/AuditSink.h"
 #include "Common/Http.h"
+#include "Common/Identity.h"
 #include "Index/StudyIndexStore.h"
-#include "Security/Roles.h"
 
 namespace HospitalBridge {
 

@@ -3,7 +3,7 @@
 // audit events: one per study and sender (AE title, address, user), with the
 // number of instances it sent, instead of one event per instance. Instances
 // that arrive after a report are reported once more, as the difference.
-#include "Audit/AuditSink.h"
+#include "Common/AuditSink.h"
 #include "Common/Database.h"
 #include "Index/StudyRecord.h"
 

@@ -79,6 +79,26 @@ std::string UrlDecode(const std::string& text, bool plusIsSpace) {
   return out;
 }
 
+int HttpStatusOf(DomainError::Kind kind) {
+  switch (kind) {
+    case DomainError::Kind::kInvalid:
+      return 400;
+    case DomainError::Kind::kForbidden:
+      return 403;
+    case DomainError::Kind::kNotFound:
+      return 404;
+    case DomainError::Kind::kConflict:
+      return 409;
+    case DomainError::Kind::kGone:
+      return 410;
+    case DomainError::Kind::kTooLarge:
+      return 413;
+    case DomainError::Kind::kUnavailable:
+      return 503;
+  }
+  return 500;
+}
+
 std::string CanonicalPath(const std::string& path) {
   std::string canonical;
   canonical.reserve(path.size() + 1);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "Common/Errors.h"
+
 namespace HospitalBridge {
 
 struct HttpRequest {
@@ -51,6 +53,9 @@ struct HttpResponse {
   static HttpResponse SeeOther(const std::string& location);
   void AddHeader(const std::string& name, const std::string& value) { headers.emplace_back(name, value); }
 };
+
+// The one place where a domain error becomes an HTTP status.
+int HttpStatusOf(DomainError::Kind kind);
 
 // "%2F" → "/", "+" kept as is (paths), and for query strings "+" → " ".
 std::string UrlDecode(const std::string& text, bool plusIsSpace);

@@ -82,18 +82,19 @@ Json::Value ParseRequestObject(const std::string& body) {
   builder.settings_["stackLimit"] = 64;
   Json::Value value;
   std::string errors;
-  if (body.empty()) throw HttpError(400, "The request body is empty", "a JSON object is expected");
-  if (!Text::IsValidUtf8(body)) throw HttpError(400, "The request body is not valid UTF-8");
+  if (body.empty()) throw DomainError::Invalid("The request body is empty", "a JSON object is expected");
+  if (!Text::IsValidUtf8(body)) throw DomainError::Invalid("The request body is not valid UTF-8");
   if (!ParseWith(builder, body, value, errors)) {
     if (errors.find("stackLimit") != std::string::npos) {
-      throw HttpError(400, "The request body nests too deeply", "at most 64 levels of arrays and objects");
+      throw DomainError::Invalid("The request body nests too deeply",
+                                 "at most 64 levels of arrays and objects");
     }
-    throw HttpError(400, "The request body is not valid JSON", errors);
+    throw DomainError::Invalid("The request body is not valid JSON", errors);
   }
-  if (!value.isObject()) throw HttpError(400, "The request body must be a JSON object");
+  if (!value.isObject()) throw DomainError::Invalid("The request body must be a JSON object");
   std::string where;
   if (HasBadString(value, where, "")) {
-    throw HttpError(400, "The request body holds text that is not valid UTF-8", where);
+    throw DomainError::Invalid("The request body holds text that is not valid UTF-8", where);
   }
   return value;
 }

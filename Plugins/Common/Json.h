@@ -7,7 +7,7 @@
 namespace HospitalBridge {
 namespace JsonText {
 
-// A client's request body: strict JSON, one object. Throws HttpError 400
+// A client's request body: strict JSON, one object. Throws DomainError (invalid)
 // saying what is wrong.
 Json::Value ParseRequestObject(const std::string& body);
 

@@ -7,19 +7,21 @@
 #include <stdexcept>
 #include <string>
 
+#include "Common/Errors.h"
+
 namespace HospitalBridge {
 
 // Orthanc could not answer (stopping, internal error): try again later.
-class OrthancUnavailable : public std::runtime_error {
+class OrthancUnavailable : public DomainError {
  public:
-  explicit OrthancUnavailable(const std::string& message) : std::runtime_error(message) {}
+  explicit OrthancUnavailable(const std::string& message) : DomainError(Kind::kUnavailable, message) {}
 };
 
 // Orthanc refused the content itself (not DICOM, bad request): retrying the
 // same request cannot help.
-class OrthancRejected : public std::runtime_error {
+class OrthancRejected : public DomainError {
  public:
-  explicit OrthancRejected(const std::string& message) : std::runtime_error(message) {}
+  explicit OrthancRejected(const std::string& message) : DomainError(Kind::kInvalid, message) {}
 };
 
 class IOrthancRest {

@@ -23,14 +23,14 @@ std::string List(std::initializer_list<const char*> known) {
 void RejectUnknownParameters(const HttpRequest& request, std::initializer_list<const char*> known) {
   for (const auto& parameter : request.query) {
     if (!Known(parameter.first, known)) {
-      throw HttpError(400, "Unknown parameter: " + parameter.first, "known parameters: " + List(known));
+      throw DomainError::Invalid("Unknown parameter: " + parameter.first, "known parameters: " + List(known));
     }
   }
 }
 
 void RejectUnknownFields(const Json::Value& body, std::initializer_list<const char*> known) {
   for (const std::string& name : body.getMemberNames()) {
-    if (!Known(name, known)) throw HttpError(400, "Unknown field: " + name, "fields: " + List(known));
+    if (!Known(name, known)) throw DomainError::Invalid("Unknown field: " + name, "fields: " + List(known));
   }
 }
 
@@ -38,13 +38,13 @@ int IntegerParameter(const HttpRequest& request, const char* name, int fallback,
   if (!request.HasQuery(name)) return fallback;
   const std::string text = request.Query(name);
   if (!Text::IsDigits(text, 1, 9)) {
-    throw HttpError(400, std::string("Invalid parameter: ") + name,
-                    std::string(name) + " must be a whole number, got \"" + text + "\"");
+    throw DomainError::Invalid(std::string("Invalid parameter: ") + name,
+                               std::string(name) + " must be a whole number, got \"" + text + "\"");
   }
   const int value = std::stoi(text);
   if (value < min || value > max) {
-    throw HttpError(
-        400, std::string("Invalid parameter: ") + name,
+    throw DomainError::Invalid(
+        std::string("Invalid parameter: ") + name,
         std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return value;

@@ -2,7 +2,7 @@
 // Checks every route makes of what a client sent: no unknown query
 // parameter or body field (a typo must not be silently ignored, e.g. a
 // filter that does not filter), and whole numbers within range. Errors are
-// HttpError 400 naming the culprit and what is accepted.
+// DomainError (invalid) naming the culprit and what is accepted.
 #include <json/json.h>
 
 #include <initializer_list>

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "Common/Http.h"
-#include "Security/Roles.h"
+#include "Common/Identity.h"
 
 namespace HospitalBridge {
 

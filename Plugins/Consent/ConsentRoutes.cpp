@@ -17,20 +17,21 @@ const char kNationalIdSystem[] = "urn:hospitalbridge:national-id";
 
 Patient RequirePatient(PatientStore& patients, const std::string& id) {
   std::optional<Patient> patient = patients.Find(id);
-  if (!patient) throw HttpError(404, "No such patient", id);
+  if (!patient) throw DomainError::NotFound("No such patient", id);
   if (!patient->mergedInto.empty()) {
-    throw HttpError(409, "This entry was merged", "use " + patient->mergedInto + " instead");
+    throw DomainError::Conflict("This entry was merged", "use " + patient->mergedInto + " instead");
   }
   return *patient;
 }
 
 std::string Field(const Json::Value& body, const char* name, bool required, size_t maxLength = 64) {
   if (!body.isMember(name) || body[name].isNull()) {
-    if (required) throw HttpError(400, std::string("Missing field: ") + name, name);
+    if (required) throw DomainError::Invalid(std::string("Missing field: ") + name, name);
     return "";
   }
   if (!body[name].isString() || body[name].asString().size() > maxLength) {
-    throw HttpError(400, std::string("Invalid field: ") + name, std::string(name) + " must be a short text");
+    throw DomainError::Invalid(std::string("Invalid field: ") + name,
+                               std::string(name) + " must be a short text");
   }
   return body[name].asString();
 }
@@ -40,7 +41,8 @@ std::string DateField(const Json::Value& body, const char* name) {
   if (text.empty()) return "";
   std::string da;
   if (!Time::ParseDateParameter(text, da)) {
-    throw HttpError(400, std::string("Invalid field: ") + name, std::string(name) + " must be YYYY-MM-DD");
+    throw DomainError::Invalid(std::string("Invalid field: ") + name,
+                               std::string(name) + " must be YYYY-MM-DD");
   }
   return da;
 }
@@ -59,10 +61,10 @@ Json::Value Codeable(const char* system, const std::string& code, const std::str
   coding["system"] = system;
   coding["code"] = code;
   coding["display"] = display;
-  Json::Value concept(Json::objectValue);
-  concept["coding"].append(coding);
-  concept["text"] = display;
-  return concept;
+  Json::Value codeable(Json::objectValue);
+  codeable["coding"].append(coding);
+  codeable["text"] = display;
+  return codeable;
 }
 }  // namespace
 
@@ -157,38 +159,39 @@ void RegisterConsentRoutes(Router& router, ConsentRoutesContext c) {
         record.kind = Field(body, "kind", true);
         ConsentKind kind;
         if (!ParseConsentKind(record.kind, kind)) {
-          throw HttpError(400, "Invalid field: kind", "kind must be share, federation or research");
+          throw DomainError::Invalid("Invalid field: kind", "kind must be share, federation or research");
         }
         record.decision = Field(body, "decision", true);
         if (record.decision != "permit" && record.decision != "deny") {
-          throw HttpError(400, "Invalid field: decision", "decision must be permit or deny");
+          throw DomainError::Invalid("Invalid field: decision", "decision must be permit or deny");
         }
         record.method = Field(body, "method", true);
         if (record.method != "verbal" && record.method != "signed-form" && record.method != "attestation" &&
             record.method != "electronic") {
-          throw HttpError(400, "Invalid field: method",
-                          "method must be verbal, signed-form, attestation or electronic");
+          throw DomainError::Invalid("Invalid field: method",
+                                     "method must be verbal, signed-form, attestation or electronic");
         }
         record.validFrom = DateField(body, "valid_from");
         record.validUntil = DateField(body, "valid_until");
         if (!record.validFrom.empty() && !record.validUntil.empty() && record.validFrom > record.validUntil) {
-          throw HttpError(400, "Invalid field: valid_until", "valid_until is before valid_from");
+          throw DomainError::Invalid("Invalid field: valid_until", "valid_until is before valid_from");
         }
         record.note = Field(body, "note", false, 1024);
         std::string attachment;
         if (body.isMember("attachment") && !body["attachment"].isNull()) {
           if (!body["attachment"].isString() ||
               !Crypto::Base64Decode(body["attachment"].asString(), attachment) || attachment.empty()) {
-            throw HttpError(400, "Invalid field: attachment", "attachment must be the scan, base64-encoded");
+            throw DomainError::Invalid("Invalid field: attachment",
+                                       "attachment must be the scan, base64-encoded");
           }
           if (attachment.size() > kMaxAttachmentBytes) {
-            throw HttpError(413, "The attachment is too large", "at most 5 MB");
+            throw DomainError::TooLarge("The attachment is too large", "at most 5 MB");
           }
           record.attachmentType = Field(body, "attachment_type", false);
           if (record.attachmentType != "application/pdf" && record.attachmentType != "image/png" &&
               record.attachmentType != "image/jpeg") {
-            throw HttpError(400, "Invalid field: attachment_type",
-                            "attachment_type must be application/pdf, image/png or image/jpeg");
+            throw DomainError::Invalid("Invalid field: attachment_type",
+                                       "attachment_type must be application/pdf, image/png or image/jpeg");
           }
         }
         record.recordedBy = ctx.identity.username;
@@ -212,11 +215,11 @@ void RegisterConsentRoutes(Router& router, ConsentRoutesContext c) {
 
   router.Add(
       "GET", "/bridge/patients/{id}/consents/{consent}/attachment", kStaff, [c](const RouteContext& ctx) {
-        if (!Text::IsDigits(ctx.Param("consent"), 1, 18)) throw HttpError(404, "No such attachment");
+        if (!Text::IsDigits(ctx.Param("consent"), 1, 18)) throw DomainError::NotFound("No such attachment");
         HttpResponse response;
         std::string type;
         if (!c.store.Attachment(ctx.Param("id"), std::stoll(ctx.Param("consent")), response.body, type)) {
-          throw HttpError(404, "No such attachment");
+          throw DomainError::NotFound("No such attachment");
         }
         response.contentType = type;
         response.AddHeader("Content-Disposition",

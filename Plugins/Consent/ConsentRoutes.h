@@ -1,7 +1,7 @@
 #pragma once
 // /bridge/patients/{id}/consents and the FHIR R4 exports of a patient and
 // its consents.
-#include "Audit/AuditSink.h"
+#include "Common/AuditSink.h"
 #include "Common/Configuration.h"
 #include "Common/Router.h"
 #include "Consent/ConsentService.h"

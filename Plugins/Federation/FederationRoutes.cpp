@@ -14,13 +14,13 @@ const RoleSet kRetrievers = {Role::kAdmin, Role::kRadiologist, Role::kTechnician
 
 std::string NationalIdParameter(const HttpRequest& request, bool required) {
   if (!request.HasQuery("national_id")) {
-    if (required) throw HttpError(400, "Missing parameter: national_id", "national_id is required");
+    if (required) throw DomainError::Invalid("Missing parameter: national_id", "national_id is required");
     return "";
   }
   const std::string id = request.Query("national_id");
   if (!Text::IsIdentifier(id, "-./", 1, 64)) {
-    throw HttpError(400, "Invalid parameter: national_id",
-                    "national_id: 1 to 64 letters, digits, '-', '.', '/'");
+    throw DomainError::Invalid("Invalid parameter: national_id",
+                               "national_id: 1 to 64 letters, digits, '-', '.', '/'");
   }
   return id;
 }
@@ -41,7 +41,8 @@ AuditEvent EventBy(const RouteContext& ctx, const char* action) {
 StudyRecord VisibleStudy(FederationRoutesContext& c, const std::string& studyUid) {
   std::optional<StudyRecord> study = c.studies.FindByUid(studyUid);
   // Not found and not shared look the same to the peer.
-  if (!study || !c.federation.VisibleToPeers(*study)) throw HttpError(404, "No such study shared with peers");
+  if (!study || !c.federation.VisibleToPeers(*study))
+    throw DomainError::NotFound("No such study shared with peers");
   return *study;
 }
 }  // namespace
@@ -68,7 +69,7 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
         Json::Value instances;
         if (!c.orthanc.GetJson("/studies/" + study.orthancId + "/instances", instances) ||
             !instances.isArray()) {
-          throw HttpError(404, "No such study shared with peers");
+          throw DomainError::NotFound("No such study shared with peers");
         }
         Json::Value answer(Json::objectValue);
         answer["study_uid"] = study.studyUid;
@@ -94,17 +95,17 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
   router.Add("GET", "/bridge/federation/v1/instances/{id}/file", kPeers,
              [c](const RouteContext& ctx) mutable {
                const std::string id = ctx.Param("id");
-               if (!IsOrthancId(id)) throw HttpError(404, "No such instance shared with peers");
+               if (!IsOrthancId(id)) throw DomainError::NotFound("No such instance shared with peers");
                Json::Value parent;
                if (!c.orthanc.GetJson("/instances/" + id + "/study", parent)) {
-                 throw HttpError(404, "No such instance shared with peers");
+                 throw DomainError::NotFound("No such instance shared with peers");
                }
                std::optional<StudyRecord> study = c.studies.FindByOrthancId(parent.get("ID", "").asString());
                if (!study || !c.federation.VisibleToPeers(*study))
-                 throw HttpError(404, "No such instance shared with peers");
+                 throw DomainError::NotFound("No such instance shared with peers");
                HttpResponse response;
                if (!c.orthanc.Get("/instances/" + id + "/file", response.body)) {
-                 throw HttpError(404, "No such instance shared with peers");
+                 throw DomainError::NotFound("No such instance shared with peers");
                }
                response.contentType = "application/dicom";
                return response;
@@ -115,8 +116,8 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
     const HttpRequest& request = ctx.request;
     RejectUnknownParameters(request, {"national_id", "patient_id", "local_patient_id"});
     if (request.query.size() != 1) {
-      throw HttpError(400, "Missing parameter: national_id",
-                      "give exactly one of national_id, patient_id (PAT-...) or local_patient_id");
+      throw DomainError::Invalid("Missing parameter: national_id",
+                                 "give exactly one of national_id, patient_id (PAT-...) or local_patient_id");
     }
     std::optional<Patient> patient;
     std::string nationalId;
@@ -124,15 +125,17 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
       nationalId = NationalIdParameter(request, true);
     } else if (request.HasQuery("patient_id")) {
       const std::string id = request.Query("patient_id");
-      if (!Text::IsIdentifier(id, "-", 1, 32)) throw HttpError(400, "Invalid parameter: patient_id", id);
+      if (!Text::IsIdentifier(id, "-", 1, 32))
+        throw DomainError::Invalid("Invalid parameter: patient_id", id);
       patient = c.patients.Find(id);
       if (patient && !patient->mergedInto.empty()) patient = c.patients.Find(patient->mergedInto);
-      if (!patient) throw HttpError(404, "No such patient", id);
+      if (!patient) throw DomainError::NotFound("No such patient", id);
       nationalId = patient->nationalId;
     } else {
       const std::string local = request.Query("local_patient_id");
       if (local.empty() || local.size() > 64) {
-        throw HttpError(400, "Invalid parameter: local_patient_id", "a PatientID of this site is expected");
+        throw DomainError::Invalid("Invalid parameter: local_patient_id",
+                                   "a PatientID of this site is expected");
       }
       patient = c.patients.FindByIdentifier(c.config.siteId, local);
       if (patient) nationalId = patient->nationalId;
@@ -158,8 +161,8 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
     Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
     RejectUnknownFields(body, {"site", "study_uid"});
     if (!body["site"].isString() || body["site"].asString().empty())
-      throw HttpError(400, "Missing field: site", "site");
-    if (!body["study_uid"].isString()) throw HttpError(400, "Missing field: study_uid", "study_uid");
+      throw DomainError::Invalid("Missing field: site", "site");
+    if (!body["study_uid"].isString()) throw DomainError::Invalid("Missing field: study_uid", "study_uid");
     Json::Value job =
         c.retrieve.Submit(body["site"].asString(), body["study_uid"].asString(), ctx.identity.username);
     AuditEvent event = EventBy(ctx, "federation.retrieve");
@@ -178,7 +181,7 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
 
   router.Add("GET", "/bridge/federation/retrieve/{id}", kStaff, [c](const RouteContext& ctx) mutable {
     std::optional<Json::Value> job = c.retrieve.Find(ctx.Param("id"));
-    if (!job) throw HttpError(404, "No such retrieve job", ctx.Param("id"));
+    if (!job) throw DomainError::NotFound("No such retrieve job", ctx.Param("id"));
     return HttpResponse::Json(*job);
   });
 }

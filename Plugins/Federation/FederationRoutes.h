@@ -1,7 +1,7 @@
 #pragma once
 // /bridge/federation/...: the user-facing query and retrieve, and the
 // peer-facing routes under /bridge/federation/v1/ (role "peer" only).
-#include "Audit/AuditSink.h"
+#include "Common/AuditSink.h"
 #include "Common/Configuration.h"
 #include "Common/OrthancRest.h"
 #include "Common/Router.h"

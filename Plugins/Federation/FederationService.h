@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "Common/Configuration.h"
-#include "Federation/PeerClient.h"
+#include "Common/PeerClient.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
 #include "Registry/SiteStore.h"

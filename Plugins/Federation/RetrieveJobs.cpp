@@ -50,14 +50,15 @@ RetrieveJobs::~RetrieveJobs() { Stop(); }
 Json::Value RetrieveJobs::Submit(const std::string& siteId, const std::string& studyUid,
                                  const std::string& requestedBy) {
   if (studyUid.empty() || studyUid.size() > 64 || !Text::IsIdentifier(studyUid, ".", 1, 64)) {
-    throw HttpError(400, "Invalid field: study_uid", "study_uid must be a DICOM UID (digits and dots)");
+    throw DomainError::Invalid("Invalid field: study_uid", "study_uid must be a DICOM UID (digits and dots)");
   }
   if (siteId == localSiteId_)
-    throw HttpError(400, "Invalid field: site", "the study is at this site already");
+    throw DomainError::Invalid("Invalid field: site", "the study is at this site already");
   std::optional<Site> site = sites_.Find(siteId);
-  if (!site) throw HttpError(404, "No such site", "site " + siteId);
+  if (!site) throw DomainError::NotFound("No such site", "site " + siteId);
   if (site->orthancPeer.empty()) {
-    throw HttpError(400, "Invalid field: site", "site " + siteId + " has no Orthanc peer to retrieve from");
+    throw DomainError::Invalid("Invalid field: site",
+                               "site " + siteId + " has no Orthanc peer to retrieve from");
   }
   const std::string id = "RJ-" + Crypto::ToHex(Crypto::RandomBytes(8));
   int64_t now = Time::NowSeconds();

@@ -13,7 +13,7 @@
 
 #include "Common/Database.h"
 #include "Common/OrthancRest.h"
-#include "Federation/PeerClient.h"
+#include "Common/PeerClient.h"
 #include "Registry/SiteStore.h"
 
 namespace HospitalBridge {
@@ -24,7 +24,7 @@ class RetrieveJobs {
                const std::string& localSiteId);
   ~RetrieveJobs();
 
-  // Checks the request and queues it; returns the job. HttpError 400/404.
+  // Checks the request and queues it; returns the job. DomainError (invalid)/404.
   Json::Value Submit(const std::string& siteId, const std::string& studyUid, const std::string& requestedBy);
   std::optional<Json::Value> Find(const std::string& jobId);
   Json::Value List(int limit);

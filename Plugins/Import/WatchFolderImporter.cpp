@@ -1,6 +1,6 @@
 #include "Import/WatchFolderImporter.h"
 
-#include "Security/BodyGuard.h"
+#include "Dicom/UploadCheck.h"
 
 #include <filesystem>
 #include <fstream>
@@ -185,7 +185,7 @@ WatchFolderImporter::Result WatchFolderImporter::Import(const std::string& path,
   }
   // The same check Orthanc's own upload gets, with its reason kept for the
   // technician (Orthanc would only say the file was filtered out).
-  const std::string refusal = RefuseBody(BodyKind::kDicom, content, 0);
+  const std::string refusal = RefuseDicomUpload(content);
   if (!refusal.empty()) {
     reason = "refused before import: " + refusal;
     return Result::kRejected;

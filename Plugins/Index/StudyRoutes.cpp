@@ -13,8 +13,8 @@ std::string DateParameter(const HttpRequest& request, const char* name) {
   if (!request.HasQuery(name) || request.Query(name).empty()) return "";
   std::string da;
   if (!Time::ParseDateParameter(request.Query(name), da)) {
-    throw HttpError(
-        400, std::string("Invalid parameter: ") + name,
+    throw DomainError::Invalid(
+        std::string("Invalid parameter: ") + name,
         std::string(name) + " must be a date as YYYY-MM-DD or YYYYMMDD, got \"" + request.Query(name) + "\"");
   }
   return da;
@@ -30,18 +30,18 @@ StudyFilter ParseStudyFilter(const HttpRequest& request, const StudyIndexSetting
   filter.fromDate = DateParameter(request, "from");
   filter.toDate = DateParameter(request, "to");
   if (!filter.fromDate.empty() && !filter.toDate.empty() && filter.fromDate > filter.toDate) {
-    throw HttpError(400, "Invalid parameter: from", "from must not be after to");
+    throw DomainError::Invalid("Invalid parameter: from", "from must not be after to");
   }
   const std::string receivedFrom = DateParameter(request, "received_from");
   if (!receivedFrom.empty()) filter.receivedFrom = Time::LocalMidnight(receivedFrom);
   filter.modality = request.Query("modality");
   if (!filter.modality.empty() && !Text::IsIdentifier(filter.modality, "", 1, 16)) {
-    throw HttpError(400, "Invalid parameter: modality",
-                    "modality must be a DICOM modality code such as CT or MR");
+    throw DomainError::Invalid("Invalid parameter: modality",
+                               "modality must be a DICOM modality code such as CT or MR");
   }
   filter.text = request.Query("q");
   if (filter.text.size() > 256)
-    throw HttpError(400, "Invalid parameter: q", "q must be at most 256 characters");
+    throw DomainError::Invalid("Invalid parameter: q", "q must be at most 256 characters");
   filter.limit = IntegerParameter(request, "limit", settings.defaultPageSize, 1, settings.maxPageSize);
   filter.offset = IntegerParameter(request, "offset", 0, 0, 100000000);
   return filter;
@@ -62,7 +62,8 @@ void RegisterStudyRoutes(Router& router, StudyIndexStore& store, const StudyInde
 
   router.Add("GET", "/bridge/studies/{uid}", kReaders, [&store](const RouteContext& ctx) {
     std::optional<StudyRecord> record = store.FindByUid(ctx.Param("uid"));
-    if (!record) throw HttpError(404, "No such study in the index", "StudyInstanceUID " + ctx.Param("uid"));
+    if (!record)
+      throw DomainError::NotFound("No such study in the index", "StudyInstanceUID " + ctx.Param("uid"));
     return HttpResponse::Json(record->ToJson());
   });
 }

@@ -8,7 +8,7 @@ namespace HospitalBridge {
 
 void RegisterStudyRoutes(Router& router, StudyIndexStore& store, const StudyIndexSettings& settings);
 
-// Reads and checks the query parameters; throws HttpError 400 naming the
+// Reads and checks the query parameters; throws DomainError (invalid) naming the
 // parameter at fault.
 StudyFilter ParseStudyFilter(const HttpRequest& request, const StudyIndexSettings& settings);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -12,10 +13,10 @@
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
+#include "Common/Version.h"
 #include "OrthancAdapter/SdkOrthancRest.h"
 #include "OrthancAdapter/SdkPeerClient.h"
 #include "Security/BodyGuard.h"
-#include "System/SystemRoutes.h"
 
 using namespace HospitalBridge;
 
@@ -223,16 +224,49 @@ OrthancPluginErrorCode HandleGuardedCoreRoute(OrthancPluginRestOutput* output, c
   return OrthancPluginErrorCode_Success;
 }
 
-// Every DICOM instance Orthanc is about to store, whatever its path in
-// (a plugin posting to Orthanc's built-in API, WebDAV, Lua), before Orthanc
-// parses it: a file nested too deeply is discarded instead of crashing it.
-OrthancPluginReceivedInstanceAction OnReceivedInstance(OrthancPluginMemoryBuffer64* /*modified*/,
+// Every DICOM instance Orthanc is about to store, whatever its path in (the
+// REST API, a ZIP, another plugin such as DICOMweb's STOW-RS, WebDAV, Lua),
+// before Orthanc parses it: a file nested too deeply must never be parsed.
+// "Discard" is not enough: Orthanc 1.10.1 then still parses the original to
+// describe it in the REST answer, on an HTTP thread, and dies. So a refused
+// file is replaced by a few bytes that are not DICOM: Orthanc refuses those
+// at once ("Bad file format", 400 to a REST client, a failure status to a
+// DICOM sender or STOW-RS), and the log and the audit trail say why.
+const char* OriginName(OrthancPluginInstanceOrigin origin) {
+  switch (origin) {
+    case OrthancPluginInstanceOrigin_DicomProtocol:
+      return "DicomProtocol";
+    case OrthancPluginInstanceOrigin_RestApi:
+      return "RestApi";
+    case OrthancPluginInstanceOrigin_Plugin:
+      return "Plugins";
+    case OrthancPluginInstanceOrigin_Lua:
+      return "Lua";
+    case OrthancPluginInstanceOrigin_WebDav:
+      return "WebDav";
+    default:
+      return "Unknown";
+  }
+}
+
+OrthancPluginReceivedInstanceAction OnReceivedInstance(OrthancPluginMemoryBuffer64* modified,
                                                        const void* data, uint64_t size,
-                                                       OrthancPluginInstanceOrigin /*origin*/) {
+                                                       OrthancPluginInstanceOrigin origin) {
   try {
     const std::string file(static_cast<const char*>(data), size);
-    return bridge->AcceptsReceivedInstance(file) ? OrthancPluginReceivedInstanceAction_KeepAsIs
-                                                 : OrthancPluginReceivedInstanceAction_Discard;
+    // An upload through the REST API runs on the HTTP thread whose request
+    // the filter has just seen: its address is the uploader's.
+    const std::string address = origin == OrthancPluginInstanceOrigin_RestApi ? lastFiltered.remoteIp : "";
+    if (bridge->AcceptsReceivedInstance(file, OriginName(origin), address)) {
+      return OrthancPluginReceivedInstanceAction_KeepAsIs;
+    }
+    static const char kRefused[] = "refused by HospitalBridge: its sequences nest too deeply";
+    if (OrthancPluginCreateMemoryBuffer64(context, modified, sizeof(kRefused) - 1) !=
+        OrthancPluginErrorCode_Success) {
+      return OrthancPluginReceivedInstanceAction_Discard;
+    }
+    std::memcpy(modified->data, kRefused, sizeof(kRefused) - 1);
+    return OrthancPluginReceivedInstanceAction_Modify;
   } catch (const std::exception& e) {
     Log::Error(std::string("received-instance check failed, instance kept: ") + e.what());
     return OrthancPluginReceivedInstanceAction_KeepAsIs;

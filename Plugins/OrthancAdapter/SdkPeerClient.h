@@ -3,7 +3,7 @@
 // PUT /peers/...): address, credentials and TLS come from Orthanc.
 #include <orthanc/OrthancCPlugin.h>
 
-#include "Federation/PeerClient.h"
+#include "Common/PeerClient.h"
 
 namespace HospitalBridge {
 

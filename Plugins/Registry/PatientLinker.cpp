@@ -94,8 +94,9 @@ void PatientLinker::Link(const StudyRecord& study) {
     Patient created = patients_.Create(entry);
     Log::Info("patient index: " + std::string(nationalId.empty() ? "unlinked entry " : "new patient ") +
               created.id + " for PatientID " + study.patientId);
-  } catch (const HttpError&) {
+  } catch (const DomainError& e) {
     // Staff linked the same identifier meanwhile: theirs stands.
+    if (e.GetKind() != DomainError::Kind::kConflict) throw;
   }
 }
 

@@ -123,7 +123,7 @@ Patient PatientStore::Create(Patient patient) {
   auto lock = database_.Lock();
   Transaction transaction(database_);
   if (FindByNationalId(patient.nationalId)) {
-    throw HttpError(409, "A patient with this national ID is already registered", patient.nationalId);
+    throw DomainError::Conflict("A patient with this national ID is already registered", patient.nationalId);
   }
   patient.id = NewPatientId();
   patient.createdAt = patient.updatedAt = Time::NowSeconds();
@@ -152,7 +152,7 @@ void PatientStore::Update(const Patient& patient) {
   auto lock = database_.Lock();
   std::optional<Patient> holder = FindByNationalId(patient.nationalId);
   if (holder && holder->id != patient.id) {
-    throw HttpError(409, "Another patient has this national ID", holder->id);
+    throw DomainError::Conflict("Another patient has this national ID", holder->id);
   }
   Statement update(
       database_,
@@ -177,9 +177,9 @@ void PatientStore::AddIdentifier(const std::string& patientId, const PatientIden
   holder.Bind(1, identifier.siteId).Bind(2, identifier.localId);
   if (holder.Step()) {
     if (holder.ColumnText(0) == patientId) return;
-    throw HttpError(409, "This identifier belongs to another patient entry",
-                    identifier.siteId + " " + identifier.localId + " is held by " + holder.ColumnText(0) +
-                        "; merge the two entries instead");
+    throw DomainError::Conflict("This identifier belongs to another patient entry",
+                                identifier.siteId + " " + identifier.localId + " is held by " +
+                                    holder.ColumnText(0) + "; merge the two entries instead");
   }
   Statement insert(
       database_,
@@ -194,20 +194,21 @@ void PatientStore::AddIdentifier(const std::string& patientId, const PatientIden
 void PatientStore::Merge(const std::string& survivorId, const std::string& mergedId,
                          const std::string& byUser, const std::string& reason) {
   auto lock = database_.Lock();
-  if (survivorId == mergedId) throw HttpError(400, "An entry cannot be merged into itself", "from");
+  if (survivorId == mergedId) throw DomainError::Invalid("An entry cannot be merged into itself", "from");
   std::optional<Patient> survivor = Find(survivorId);
   std::optional<Patient> merged = Find(mergedId);
-  if (!survivor) throw HttpError(404, "No such patient", survivorId);
-  if (!merged) throw HttpError(404, "No such patient", mergedId);
+  if (!survivor) throw DomainError::NotFound("No such patient", survivorId);
+  if (!merged) throw DomainError::NotFound("No such patient", mergedId);
   if (!survivor->mergedInto.empty() || !merged->mergedInto.empty()) {
-    throw HttpError(409, "One of the entries was merged already",
-                    survivor->mergedInto.empty() ? mergedId + " was merged into " + merged->mergedInto
-                                                 : survivorId + " was merged into " + survivor->mergedInto);
+    throw DomainError::Conflict("One of the entries was merged already",
+                                survivor->mergedInto.empty()
+                                    ? mergedId + " was merged into " + merged->mergedInto
+                                    : survivorId + " was merged into " + survivor->mergedInto);
   }
   if (!survivor->nationalId.empty() && !merged->nationalId.empty() &&
       survivor->nationalId != merged->nationalId) {
-    throw HttpError(409, "The two entries have different national IDs",
-                    "they are most likely two people; correct the national ID first");
+    throw DomainError::Conflict("The two entries have different national IDs",
+                                "they are most likely two people; correct the national ID first");
   }
   Transaction transaction(database_);
   Json::Value moved(Json::arrayValue);

@@ -61,7 +61,7 @@ class PatientStore {
  public:
   explicit PatientStore(Database& database) : database_(database) {}
 
-  // Gives the entry a new id. HttpError 409 when its national ID or one of
+  // Gives the entry a new id. DomainError (conflict) when its national ID or one of
   // its identifiers belongs to another entry.
   Patient Create(Patient patient);
   std::optional<Patient> Find(const std::string& id);

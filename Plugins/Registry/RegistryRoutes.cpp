@@ -20,18 +20,18 @@ const RoleSet kMergers = {Role::kAdmin, Role::kTechnician, Role::kReception};
 std::string OptionalString(const Json::Value& body, const char* field, size_t maxLength = 128) {
   if (!body.isMember(field) || body[field].isNull()) return "";
   if (!body[field].isString())
-    throw HttpError(400, std::string("The field must be a string: ") + field, field);
+    throw DomainError::Invalid(std::string("The field must be a string: ") + field, field);
   std::string value = body[field].asString();
   if (value.size() > maxLength) {
-    throw HttpError(400, std::string("The field is too long: ") + field,
-                    std::string(field) + ": at most " + std::to_string(maxLength) + " characters");
+    throw DomainError::Invalid(std::string("The field is too long: ") + field,
+                               std::string(field) + ": at most " + std::to_string(maxLength) + " characters");
   }
   return value;
 }
 
 std::string RequiredString(const Json::Value& body, const char* field, size_t maxLength = 128) {
   std::string value = OptionalString(body, field, maxLength);
-  if (value.empty()) throw HttpError(400, std::string("Missing field: ") + field, field);
+  if (value.empty()) throw DomainError::Invalid(std::string("Missing field: ") + field, field);
   return value;
 }
 
@@ -40,7 +40,8 @@ std::string DateField(const Json::Value& body, const char* field) {
   if (text.empty()) return "";
   std::string da;
   if (!Time::ParseDateParameter(text, da)) {
-    throw HttpError(400, std::string("Invalid field: ") + field, std::string(field) + " must be YYYY-MM-DD");
+    throw DomainError::Invalid(std::string("Invalid field: ") + field,
+                               std::string(field) + " must be YYYY-MM-DD");
   }
   return da;
 }
@@ -48,7 +49,7 @@ std::string DateField(const Json::Value& body, const char* field) {
 std::string SexField(const Json::Value& body) {
   std::string sex = OptionalString(body, "gender", 1);
   if (!sex.empty() && sex != "M" && sex != "F" && sex != "O") {
-    throw HttpError(400, "Invalid field: gender", "gender must be M, F or O");
+    throw DomainError::Invalid("Invalid field: gender", "gender must be M, F or O");
   }
   return sex;
 }
@@ -56,14 +57,15 @@ std::string SexField(const Json::Value& body) {
 std::string NationalIdField(const Json::Value& body) {
   std::string id = OptionalString(body, "national_id", 64);
   if (!id.empty() && !Text::IsIdentifier(id, "-./", 1, 64)) {
-    throw HttpError(400, "Invalid field: national_id", "national_id: letters, digits, '-', '.', '/' only");
+    throw DomainError::Invalid("Invalid field: national_id",
+                               "national_id: letters, digits, '-', '.', '/' only");
   }
   return id;
 }
 
 PatientIdentifier IdentifierFrom(const Json::Value& item) {
   if (!item.isObject())
-    throw HttpError(400, "Invalid identifier", "identifiers: objects {site_id, patient_id}");
+    throw DomainError::Invalid("Invalid identifier", "identifiers: objects {site_id, patient_id}");
   RejectUnknownFields(item, {"site_id", "patient_id", "issuer"});
   return PatientIdentifier{RequiredString(item, "site_id", 32), RequiredString(item, "patient_id", 64),
                            OptionalString(item, "issuer", 64)};
@@ -79,9 +81,9 @@ Site SiteFrom(const Json::Value& body, const std::string& id, const RegistryRout
   site.email = OptionalString(body, "email", 128);
   site.orthancPeer = OptionalString(body, "orthanc_peer", 64);
   if (!site.orthancPeer.empty() && !c.peerExists(site.orthancPeer)) {
-    throw HttpError(400, "Orthanc does not know the peer \"" + site.orthancPeer + "\"",
-                    "orthanc_peer: add it to \"OrthancPeers\" in orthanc.json (or PUT /peers/" +
-                        site.orthancPeer + ") first");
+    throw DomainError::Invalid("Orthanc does not know the peer \"" + site.orthancPeer + "\"",
+                               "orthanc_peer: add it to \"OrthancPeers\" in orthanc.json (or PUT /peers/" +
+                                   site.orthancPeer + ") first");
   }
   return site;
 }
@@ -98,7 +100,7 @@ Site LocalSite(const RegistryRoutesContext& c) {
 
 Patient RequirePatient(PatientStore& patients, const std::string& id) {
   std::optional<Patient> patient = patients.Find(id);
-  if (!patient) throw HttpError(404, "No such patient", id);
+  if (!patient) throw DomainError::NotFound("No such patient", id);
   return *patient;
 }
 
@@ -151,9 +153,9 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
     Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
     std::string id = RequiredString(body, "id", 32);
     if (!Text::IsIdentifier(id, "-_", 1, 32)) {
-      throw HttpError(400, "Invalid field: id", "id: 1 to 32 letters, digits, '-' or '_'");
+      throw DomainError::Invalid("Invalid field: id", "id: 1 to 32 letters, digits, '-' or '_'");
     }
-    if (id == c.config.siteId) throw HttpError(409, "This is this site's own id", "id " + id);
+    if (id == c.config.siteId) throw DomainError::Conflict("This is this site's own id", "id " + id);
     Site site = SiteFrom(body, id, c);
     c.sites.Insert(site);
     Log::Info("user '" + ctx.identity.username + "' registered site " + id);
@@ -163,7 +165,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
   router.Add("GET", "/bridge/sites/{id}", kStaff, [c](const RouteContext& ctx) {
     if (ctx.Param("id") == c.config.siteId) return HttpResponse::Json(LocalSite(c).ToJson(true));
     std::optional<Site> site = c.sites.Find(ctx.Param("id"));
-    if (!site) throw HttpError(404, "No such site", ctx.Param("id"));
+    if (!site) throw DomainError::NotFound("No such site", ctx.Param("id"));
     return HttpResponse::Json(site->ToJson(false));
   });
 
@@ -173,7 +175,8 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
       // This site's contact details; its id and name come from the configuration.
       RejectUnknownFields(body, {"id", "name", "address", "phone", "email"});
       if (body.isMember("name") && body["name"].asString() != c.config.siteName) {
-        throw HttpError(400, "Invalid field: name", "this site's name is set by HospitalBridge.Site.Name");
+        throw DomainError::Invalid("Invalid field: name",
+                                   "this site's name is set by HospitalBridge.Site.Name");
       }
       Site local = LocalSite(c);
       local.address = OptionalString(body, "address", 256);
@@ -187,9 +190,9 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
       Log::Info("user '" + ctx.identity.username + "' updated this site's contact details");
       return HttpResponse::Json(LocalSite(c).ToJson(true));
     }
-    if (!c.sites.Find(ctx.Param("id"))) throw HttpError(404, "No such site", ctx.Param("id"));
+    if (!c.sites.Find(ctx.Param("id"))) throw DomainError::NotFound("No such site", ctx.Param("id"));
     if (body.isMember("id") && body["id"] != ctx.Param("id")) {
-      throw HttpError(400, "Invalid field: id", "a site's id cannot change");
+      throw DomainError::Invalid("Invalid field: id", "a site's id cannot change");
     }
     c.sites.Update(SiteFrom(body, ctx.Param("id"), c));
     Log::Info("user '" + ctx.identity.username + "' updated site " + ctx.Param("id"));
@@ -197,7 +200,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
   });
 
   router.Add("DELETE", "/bridge/sites/{id}", kAdmin, [c](const RouteContext& ctx) {
-    if (!c.sites.Remove(ctx.Param("id"))) throw HttpError(404, "No such site", ctx.Param("id"));
+    if (!c.sites.Remove(ctx.Param("id"))) throw DomainError::NotFound("No such site", ctx.Param("id"));
     Log::Info("user '" + ctx.identity.username + "' removed site " + ctx.Param("id"));
     Json::Value answer(Json::objectValue);
     answer["removed"] = ctx.Param("id");
@@ -210,27 +213,29 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
     PatientFilter filter;
     filter.nationalId = ctx.request.Query("national_id");
     filter.name = ctx.request.Query("name");
-    if (filter.name.size() > 128) throw HttpError(400, "Invalid parameter: name", "at most 128 characters");
+    if (filter.name.size() > 128)
+      throw DomainError::Invalid("Invalid parameter: name", "at most 128 characters");
     if (!ctx.request.Query("birth_date").empty() &&
         !Time::ParseDateParameter(ctx.request.Query("birth_date"), filter.birthDate)) {
-      throw HttpError(400, "Invalid parameter: birth_date", "birth_date must be YYYY-MM-DD");
+      throw DomainError::Invalid("Invalid parameter: birth_date", "birth_date must be YYYY-MM-DD");
     }
     filter.status = ctx.request.Query("status");
     if (!filter.status.empty() && filter.status != "registered" && filter.status != "unlinked") {
-      throw HttpError(400, "Invalid parameter: status", "status must be registered or unlinked");
+      throw DomainError::Invalid("Invalid parameter: status", "status must be registered or unlinked");
     }
     for (const char* name : {"limit", "offset"}) {
       if (!ctx.request.HasQuery(name)) continue;
       const std::string text = ctx.request.Query(name);
       if (!Text::IsDigits(text, 1, 9)) {
-        throw HttpError(400, std::string("Invalid parameter: ") + name,
-                        std::string(name) + " must be a number");
+        throw DomainError::Invalid(std::string("Invalid parameter: ") + name,
+                                   std::string(name) + " must be a number");
       }
       (std::string(name) == "limit" ? filter.limit : filter.offset) = std::stoi(text);
     }
     if (filter.limit < 1 || filter.limit > c.config.studyIndex.maxPageSize) {
-      throw HttpError(400, "Invalid parameter: limit",
-                      "limit must be between 1 and " + std::to_string(c.config.studyIndex.maxPageSize));
+      throw DomainError::Invalid(
+          "Invalid parameter: limit",
+          "limit must be between 1 and " + std::to_string(c.config.studyIndex.maxPageSize));
     }
     PatientPage page = c.patients.Search(filter);
     Json::Value answer(Json::objectValue);
@@ -255,7 +260,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
     patient.phone = OptionalString(body, "phone", 64);
     if (body.isMember("identifiers")) {
       if (!body["identifiers"].isArray())
-        throw HttpError(400, "Invalid field: identifiers", "a list is expected");
+        throw DomainError::Invalid("Invalid field: identifiers", "a list is expected");
       for (const Json::Value& item : body["identifiers"]) patient.identifiers.push_back(IdentifierFrom(item));
     }
     Patient created = c.patients.Create(patient);
@@ -296,7 +301,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
   router.Add("PUT", "/bridge/patients/{id}", kStaff, [c](const RouteContext& ctx) {
     Patient patient = RequirePatient(c.patients, ctx.Param("id"));
     if (!patient.mergedInto.empty()) {
-      throw HttpError(409, "This entry was merged", "edit " + patient.mergedInto + " instead");
+      throw DomainError::Conflict("This entry was merged", "edit " + patient.mergedInto + " instead");
     }
     Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
     RejectUnknownFields(body, {"national_id", "first_name", "last_name", "date_of_birth", "gender", "phone"});
@@ -316,7 +321,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
   router.Add("POST", "/bridge/patients/{id}/identifiers", kStaff, [c](const RouteContext& ctx) {
     Patient patient = RequirePatient(c.patients, ctx.Param("id"));
     if (!patient.mergedInto.empty()) {
-      throw HttpError(409, "This entry was merged", "link to " + patient.mergedInto + " instead");
+      throw DomainError::Conflict("This entry was merged", "link to " + patient.mergedInto + " instead");
     }
     PatientIdentifier identifier = IdentifierFrom(JsonText::ParseRequestObject(ctx.request.body));
     c.patients.AddIdentifier(patient.id, identifier);

@@ -28,7 +28,7 @@ Json::Value Site::ToJson(bool local) const {
 
 void SiteStore::Insert(const Site& site) {
   auto lock = database_.Lock();
-  if (Find(site.id)) throw HttpError(409, "A site with this id already exists", site.id);
+  if (Find(site.id)) throw DomainError::Conflict("A site with this id already exists", site.id);
   int64_t now = Time::NowSeconds();
   Statement insert(
       database_,

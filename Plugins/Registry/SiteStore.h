@@ -27,7 +27,7 @@ class SiteStore {
  public:
   explicit SiteStore(Database& database) : database_(database) {}
 
-  void Insert(const Site& site);  // HttpError 409 when the id exists
+  void Insert(const Site& site);  // DomainError (conflict) when the id exists
   void Update(const Site& site);
   bool Remove(const std::string& id);
   std::optional<Site> Find(const std::string& id);

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "Audit/AuditSink.h"
+#include "Common/AuditSink.h"
 #include "Common/Http.h"
 #include "Security/AttemptLimiter.h"
 #include "Security/PasswordHasher.h"

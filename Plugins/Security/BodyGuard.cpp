@@ -1,50 +1,26 @@
 #include "Security/BodyGuard.h"
 
 #include "Common/Router.h"
-#include "Common/ZipReader.h"
-#include "Dicom/DicomNesting.h"
 
 namespace HospitalBridge {
 namespace {
 const char kJsonType[] = "application/json";
-const size_t kMaxZipEntryBytes = size_t(2) << 30;
-
-std::string RefuseDicom(const std::string& body) {
-  if (ZipReader::LooksLikeZip(body)) {
-    ZipReader zip;
-    std::string error;
-    if (!zip.Open(body, error)) return "the ZIP archive cannot be read: " + error;
-    for (const ZipReader::Entry& entry : zip.Entries()) {
-      if (!entry.name.empty() && entry.name.back() == '/') continue;  // a folder
-      std::string content;
-      if (!zip.Read(entry, kMaxZipEntryBytes, content, error))
-        return "the ZIP archive cannot be read: " + error;
-      const NestingCheck check = CheckDicomNesting(content, kMaxDicomSequenceNesting);
-      if (!check.acceptable) return entry.name + ": " + check.reason;
-    }
-    return "";
-  }
-  const NestingCheck check = CheckDicomNesting(body, kMaxDicomSequenceNesting);
-  return check.acceptable ? "" : check.reason;
-}
 }  // namespace
 
 const std::vector<GuardedRoute>& GuardedCoreRoutes() {
   static const std::vector<GuardedRoute> routes = [] {
     const char kLevel[] = "(patients|studies|series|instances)";
     std::vector<GuardedRoute> list = {
-        {"/instances", BodyKind::kDicom, kJsonType},
-        {"/tools/find", BodyKind::kJson, kJsonType},
-        {"/tools/create-archive", BodyKind::kJson, "application/zip"},
-        {"/tools/create-media", BodyKind::kJson, "application/zip"},
-        {"/tools/create-media-extended", BodyKind::kJson, "application/zip"},
-        {std::string("/") + kLevel + "/([^/]+)/(modify|anonymize)", BodyKind::kJson, kJsonType},
-        {"/studies/([^/]+)/(merge|split)", BodyKind::kJson, kJsonType},
-        {"/modalities/([^/]+)/(echo|store|query|move)", BodyKind::kJson, kJsonType},
-        {"/peers/([^/]+)/store", BodyKind::kJson, kJsonType},
-        {"/queries/([^/]+)/retrieve", BodyKind::kJson, kJsonType},
-        {"/queries/([^/]+)/answers/([^/]+)/(retrieve|query-instances|query-series|query-studies)",
-         BodyKind::kJson, kJsonType},
+        {"/tools/find", kJsonType},
+        {"/tools/create-archive", "application/zip"},
+        {"/tools/create-media", "application/zip"},
+        {"/tools/create-media-extended", "application/zip"},
+        {std::string("/") + kLevel + "/([^/]+)/(modify|anonymize)", kJsonType},
+        {"/studies/([^/]+)/(merge|split)", kJsonType},
+        {"/modalities/([^/]+)/(echo|store|query|move)", kJsonType},
+        {"/peers/([^/]+)/store", kJsonType},
+        {"/queries/([^/]+)/retrieve", kJsonType},
+        {"/queries/([^/]+)/answers/([^/]+)/(retrieve|query-instances|query-series|query-studies)", kJsonType},
     };
     return list;
   }();
@@ -108,10 +84,9 @@ bool JsonNestingWithin(const std::string& text, int maxDepth) {
   return true;
 }
 
-std::string RefuseBody(BodyKind kind, const std::string& body, size_t maxJsonBytes) {
-  if (kind == BodyKind::kDicom) return RefuseDicom(body);
-  if (body.size() > maxJsonBytes) {
-    return "the request body is larger than " + std::to_string(maxJsonBytes / 1024) + " KB";
+std::string RefuseJsonBody(const std::string& body, size_t maxBytes) {
+  if (body.size() > maxBytes) {
+    return "the request body is larger than " + std::to_string(maxBytes / 1024) + " KB";
   }
   if (!JsonNestingWithin(body, kMaxJsonNesting)) {
     return "the JSON body nests more than " + std::to_string(kMaxJsonNesting) + " levels deep";

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "Security/Roles.h"
+#include "Common/Identity.h"
 
 namespace HospitalBridge {
 

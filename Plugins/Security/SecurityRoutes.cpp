@@ -12,9 +12,9 @@ namespace {
 const RoleSet kAdminOnly = {Role::kAdmin};
 
 std::string RequireString(const Json::Value& body, const char* field) {
-  if (!body.isMember(field)) throw HttpError(400, std::string("Missing field: ") + field, field);
+  if (!body.isMember(field)) throw DomainError::Invalid(std::string("Missing field: ") + field, field);
   if (!body[field].isString())
-    throw HttpError(400, std::string("The field must be a string: ") + field, field);
+    throw DomainError::Invalid(std::string("The field must be a string: ") + field, field);
   return body[field].asString();
 }
 
@@ -27,7 +27,8 @@ std::string SessionCookie(const std::string& value, int maxAgeSeconds, bool secu
 Role RequireRole(const Json::Value& body) {
   Role role;
   if (!ParseRole(RequireString(body, "role"), role)) {
-    throw HttpError(400, "Unknown role", "role: one of admin, radiologist, technician, reception, peer");
+    throw DomainError::Invalid("Unknown role",
+                               "role: one of admin, radiologist, technician, reception, peer");
   }
   return role;
 }
@@ -46,7 +47,8 @@ void Audit(IAuditSink& audit, const RouteContext& ctx, const Identity& actor, co
 
 void RequireStrongPassword(const std::string& password, const std::string& username) {
   std::string weakness = PasswordWeakness(password, username);
-  if (!weakness.empty()) throw HttpError(400, "The password is not acceptable", "password: " + weakness);
+  if (!weakness.empty())
+    throw DomainError::Invalid("The password is not acceptable", "password: " + weakness);
 }
 }  // namespace
 
@@ -122,8 +124,9 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
     const std::string username = RequireString(body, "username");
     if (!Text::IsUserName(username)) {
-      throw HttpError(400, "Invalid user name",
-                      "username: 1 to 64 letters, digits, '.', '_', '@' or '-', and not '.' or '..'");
+      throw DomainError::Invalid(
+          "Invalid user name",
+          "username: 1 to 64 letters, digits, '.', '_', '@' or '-', and not '.' or '..'");
     }
     const std::string password = RequireString(body, "password");
     Role role = RequireRole(body);
@@ -140,14 +143,14 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
 
   router.Add("GET", "/bridge/users/{username}", kAdminOnly, [c](const RouteContext& ctx) {
     std::optional<User> user = c.users.FindByName(ctx.Param("username"));
-    if (!user) throw HttpError(404, "No such user", ctx.Param("username"));
+    if (!user) throw DomainError::NotFound("No such user", ctx.Param("username"));
     return HttpResponse::Json(UserToJson(*user));
   });
 
   router.Add("PUT", "/bridge/users/{username}", kAdminOnly, [c](const RouteContext& ctx) {
     Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
     std::optional<User> found = c.users.FindByName(ctx.Param("username"));
-    if (!found) throw HttpError(404, "No such user", ctx.Param("username"));
+    if (!found) throw DomainError::NotFound("No such user", ctx.Param("username"));
     User user = *found;
     std::string changes;
     RejectUnknownFields(body, {"role", "disabled", "password"});
@@ -157,7 +160,7 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     }
     if (body.isMember("disabled")) {
       if (!body["disabled"].isBool())
-        throw HttpError(400, "The field must be true or false: disabled", "disabled");
+        throw DomainError::Invalid("The field must be true or false: disabled", "disabled");
       user.disabled = body["disabled"].asBool();
       changes += user.disabled ? " disabled" : " enabled";
     }
@@ -172,8 +175,8 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
     bool stillAdmin = user.role == Role::kAdmin && !user.disabled;
     if (found->role == Role::kAdmin && !found->disabled && !stillAdmin &&
         c.users.CountOtherActiveAdmins(user.id) == 0) {
-      throw HttpError(409, "This is the last active administrator",
-                      "Create or enable another administrator first.");
+      throw DomainError::Conflict("This is the last active administrator",
+                                  "Create or enable another administrator first.");
     }
     c.users.Update(user);
     // Old sessions and cached credentials must not outlive the change.

@@ -1,6 +1,6 @@
 #pragma once
 // /bridge/login, /bridge/logout, /bridge/me and /bridge/users.
-#include "Audit/AuditSink.h"
+#include "Common/AuditSink.h"
 #include "Common/Router.h"
 #include "Security/Authenticator.h"
 #include "Security/PasswordHasher.h"

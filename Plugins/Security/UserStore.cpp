@@ -23,7 +23,7 @@ User Read(Statement& row) {
 
 User UserStore::Create(const std::string& username, const std::string& passwordHash, Role role) {
   auto lock = database_.Lock();
-  if (FindByName(username)) throw HttpError(409, "A user with this name already exists", username);
+  if (FindByName(username)) throw DomainError::Conflict("A user with this name already exists", username);
   int64_t now = Time::NowSeconds();
   Statement insert(database_,
                    "INSERT INTO users (username, password_hash, role, disabled, created_at, updated_at) "

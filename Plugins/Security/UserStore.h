@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "Common/Database.h"
-#include "Security/Roles.h"
+#include "Common/Identity.h"
 
 namespace HospitalBridge {
 
@@ -25,7 +25,7 @@ class UserStore {
  public:
   explicit UserStore(Database& database) : database_(database) {}
 
-  // Throws HttpError 409 when the name is taken (names ignore case).
+  // Throws DomainError (conflict) when the name is taken (names ignore case).
   User Create(const std::string& username, const std::string& passwordHash, Role role);
   std::optional<User> FindByName(const std::string& username);
   std::optional<User> FindById(int64_t id);

@@ -133,7 +133,7 @@ struct Pages {
     std::optional<Share> share =
         context.shares.SessionShare(ctx.request.Cookie(kShareCookie), sessionExpiresAt);
     if (!share) {
-      throw HttpError(403, "Your viewing time has ended", "scan the QR code on your slip again");
+      throw DomainError::Forbidden("Your viewing time has ended", "scan the QR code on your slip again");
     }
     return *share;
   }
@@ -155,7 +155,7 @@ struct Pages {
     Json::Value detail(Json::objectValue);
     detail["path"] = ctx.request.path;
     Audit(share, ctx, "share.denied", "", "denied", detail);
-    throw HttpError(403, "Not part of this share", "this link opens other images only");
+    throw DomainError::Forbidden("Not part of this share", "this link opens other images only");
   }
 
   // The page to answer instead when the address must wait or the link in
@@ -274,7 +274,7 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
     HttpResponse response;
     if (!pages->context.media.RenderJpeg(ctx.Param("id"), size, preset.empty() ? "default" : preset,
                                          response.body)) {
-      throw HttpError(404, "No such image");
+      throw DomainError::NotFound("No such image");
     }
     response.contentType = "image/jpeg";
     return response;
@@ -285,7 +285,7 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
   router.AddPublic("GET", "/s/api/studies/{id}/dicom.zip", [pages](const RouteContext& ctx) {
     Share share = pages->RequireSession(ctx);
     const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
-    if (!share.canDownload) throw HttpError(403, "Downloads are not allowed for this link");
+    if (!share.canDownload) throw DomainError::Forbidden("Downloads are not allowed for this link");
     const std::string ticket = pages->context.shares.IssueDownloadTicket(share, study, ctx.request.remoteIp);
     return HttpResponse::SeeOther("/studies/" + study.orthancId + "/media?ticket=" + ticket);
   });
@@ -294,9 +294,9 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
   router.AddPublic("GET", "/s/api/studies/{id}/images.zip", [pages](const RouteContext& ctx) {
     Share share = pages->RequireSession(ctx);
     const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
-    if (!share.canDownload) throw HttpError(403, "Downloads are not allowed for this link");
+    if (!share.canDownload) throw DomainError::Forbidden("Downloads are not allowed for this link");
     Json::Value summary = pages->context.media.StudySummary(study.orthancId, "", false);
-    if (summary.isNull()) throw HttpError(404, "No such study");
+    if (summary.isNull()) throw DomainError::NotFound("No such study");
     Json::Value detail(Json::objectValue);
     detail["format"] = "jpeg";
     detail["streamed"] = true;

@@ -3,6 +3,7 @@
 #include <qrencode.h>
 #include <zlib.h>
 
+#include <cstdint>
 #include <stdexcept>
 
 namespace HospitalBridge {

@@ -27,7 +27,7 @@ ShareActor ActorOf(const RouteContext& ctx) {
 int64_t ShareId(const RouteContext& ctx) {
   const std::string& text = ctx.Param("id");
   if (!Text::IsDigits(text, 1, 18))
-    throw HttpError(404, "No such share", "share ids are numbers, got \"" + text + "\"");
+    throw DomainError::NotFound("No such share", "share ids are numbers, got \"" + text + "\"");
   return std::stoll(text);
 }
 
@@ -38,8 +38,8 @@ ShareRequest ParseShareRequest(const Json::Value& body) {
     const Json::Value& value = body[name];
     if (value.isNull()) return std::string();
     if (!value.isString() || value.asString().size() > max) {
-      throw HttpError(
-          400, std::string("Invalid field: ") + name,
+      throw DomainError::Invalid(
+          std::string("Invalid field: ") + name,
           std::string(name) + " must be a string of at most " + std::to_string(max) + " characters");
     }
     return value.asString();
@@ -51,27 +51,27 @@ ShareRequest ParseShareRequest(const Json::Value& body) {
   if (body.isMember("second_factor")) request.secondFactor = text("second_factor", 16);
   if (body.isMember("valid_days")) {
     if (!body["valid_days"].isInt())
-      throw HttpError(400, "Invalid field: valid_days", "valid_days must be a number of days");
+      throw DomainError::Invalid("Invalid field: valid_days", "valid_days must be a number of days");
     request.validDays = body["valid_days"].asInt();
     if (request.validDays < 1)
-      throw HttpError(400, "Invalid field: valid_days", "valid_days must be at least 1");
+      throw DomainError::Invalid("Invalid field: valid_days", "valid_days must be at least 1");
   }
   if (!body["max_uses"].isNull()) {
     if (!body["max_uses"].isInt() || body["max_uses"].asInt() < 1) {
-      throw HttpError(400, "Invalid field: max_uses", "max_uses must be empty or between 1 and 1000");
+      throw DomainError::Invalid("Invalid field: max_uses", "max_uses must be empty or between 1 and 1000");
     }
     request.maxUses = body["max_uses"].asInt();
   }
   if (body.isMember("consent_attested")) {
     if (!body["consent_attested"].isBool()) {
-      throw HttpError(400, "Invalid field: consent_attested", "consent_attested must be true or false");
+      throw DomainError::Invalid("Invalid field: consent_attested", "consent_attested must be true or false");
     }
     request.consentAttested = body["consent_attested"].asBool();
   }
   if (body.isMember("permissions")) {
     const Json::Value& permissions = body["permissions"];
     if (!permissions.isArray())
-      throw HttpError(400, "Invalid field: permissions", "permissions must be a list");
+      throw DomainError::Invalid("Invalid field: permissions", "permissions must be a list");
     bool view = false;
     request.canDownload = false;
     for (const Json::Value& permission : permissions) {
@@ -81,10 +81,10 @@ ShareRequest ParseShareRequest(const Json::Value& body) {
       } else if (name == "download") {
         request.canDownload = true;
       } else {
-        throw HttpError(400, "Invalid field: permissions", "permissions are \"view\" and \"download\"");
+        throw DomainError::Invalid("Invalid field: permissions", "permissions are \"view\" and \"download\"");
       }
     }
-    if (!view) throw HttpError(400, "Invalid field: permissions", "a link always allows \"view\"");
+    if (!view) throw DomainError::Invalid("Invalid field: permissions", "a link always allows \"view\"");
   }
   return request;
 }
@@ -111,8 +111,8 @@ struct StaffShares {
     context.shares.Maintain();  // a slip older than PendingSlipHours is gone
     std::optional<PendingSlip> pending = context.shares.OpenPendingSlip(id);
     if (!pending) {
-      throw HttpError(
-          410, "Already printed",
+      throw DomainError::Gone(
+          "Already printed",
           "The slip of share #" + std::to_string(id) +
               " was printed (or is too old), and its link is no longer kept. Use Reprint to make a new "
               "link and slip.");
@@ -129,8 +129,8 @@ struct StaffShares {
     std::string url;
     try {
       url = PendingUrl(id, ctx.request, &slip);
-    } catch (const HttpError& e) {
-      if (e.Status() != 410) throw;
+    } catch (const DomainError& e) {
+      if (e.GetKind() != DomainError::Kind::kGone) throw;
       values["kind"] = "printed";
       values["title"] = "This slip was already printed";
       values["message"] = e.Detail();
@@ -184,8 +184,8 @@ void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
     filter.status = ctx.request.Query("status");
     if (!filter.status.empty() && filter.status != "all" &&
         LinkStateOf(filter.status) == LinkState::kInvalid) {
-      throw HttpError(400, "Invalid parameter: status",
-                      "status is active, revoked, expired, locked, used-up or all");
+      throw DomainError::Invalid("Invalid parameter: status",
+                                 "status is active, revoked, expired, locked, used-up or all");
     }
     filter.patientId = ctx.request.Query("patient_id");
     filter.studyOrthancId = ctx.request.Query("study");
@@ -220,7 +220,8 @@ void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
       Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
       if (!body["reason"].isNull() &&
           (!body["reason"].isString() || body["reason"].asString().size() > 500)) {
-        throw HttpError(400, "Invalid field: reason", "reason must be a string of at most 500 characters");
+        throw DomainError::Invalid("Invalid field: reason",
+                                   "reason must be a string of at most 500 characters");
       }
       reason = body.get("reason", "").asString();
     }

@@ -107,7 +107,8 @@ std::vector<StudyRecord> ShareService::ResolveStudies(const ShareRequest& reques
   std::vector<StudyRecord> found;
   if (!request.study.empty()) {
     std::optional<StudyRecord> study = FindStudy(request.study);
-    if (!study) throw HttpError(404, "No such study", "Orthanc has no study \"" + request.study + "\"");
+    if (!study)
+      throw DomainError::NotFound("No such study", "Orthanc has no study \"" + request.study + "\"");
     found.push_back(*study);
     return found;
   }
@@ -116,8 +117,8 @@ std::vector<StudyRecord> ShareService::ResolveStudies(const ShareRequest& reques
   filter.limit = static_cast<int>(kMaxStudiesPerShare);
   found = studies_.Search(filter).studies;
   if (found.empty()) {
-    throw HttpError(404, "No studies for this patient",
-                    "no study of PatientID \"" + request.patientId + "\" is stored here");
+    throw DomainError::NotFound("No studies for this patient",
+                                "no study of PatientID \"" + request.patientId + "\" is stored here");
   }
   std::reverse(found.begin(), found.end());  // oldest first on the slip and the phone
   return found;
@@ -131,24 +132,25 @@ bool ShareService::ConsentPermits(const std::string& registryPatient) {
 
 CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor& actor) {
   if (request.study.empty() == request.patientId.empty()) {
-    throw HttpError(400, "Say what to share", "give either \"study\" or \"patient_id\", not both");
+    throw DomainError::Invalid("Say what to share", "give either \"study\" or \"patient_id\", not both");
   }
   const int validDays = request.validDays == 0 ? settings_.defaultValidDays : request.validDays;
   if (validDays < 1 || validDays > settings_.maxValidDays) {
-    throw HttpError(400, "Invalid field: valid_days",
-                    "valid_days must be between 1 and " + std::to_string(settings_.maxValidDays));
+    throw DomainError::Invalid("Invalid field: valid_days",
+                               "valid_days must be between 1 and " + std::to_string(settings_.maxValidDays));
   }
   if (request.secondFactor != "pin" && request.secondFactor != "birth-date" &&
       request.secondFactor != "none") {
-    throw HttpError(400, "Invalid field: second_factor", "second_factor must be pin, birth-date or none");
+    throw DomainError::Invalid("Invalid field: second_factor",
+                               "second_factor must be pin, birth-date or none");
   }
   if (request.secondFactor == "none" && !settings_.allowNoSecondFactor) {
-    throw HttpError(
-        400, "A second factor is required",
+    throw DomainError::Invalid(
+        "A second factor is required",
         "this site does not allow links without a PIN or birth date (Shares.AllowNoSecondFactor)");
   }
   if (request.maxUses < 0 || request.maxUses > 1000) {
-    throw HttpError(400, "Invalid field: max_uses", "max_uses must be empty or between 1 and 1000");
+    throw DomainError::Invalid("Invalid field: max_uses", "max_uses must be empty or between 1 and 1000");
   }
 
   std::vector<StudyRecord> studies = ResolveStudies(request);
@@ -170,12 +172,13 @@ CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor&
   }
   const bool permitted = ConsentPermits(share.registryPatient) && !restricted;
   if (!permitted && !request.consentAttested) {
-    throw HttpError(409, "Consent required",
-                    "No consent to share images is recorded for this patient (or it was refused). Record the "
-                    "patient's consent, or confirm that the patient agreed today.");
+    throw DomainError::Conflict(
+        "Consent required",
+        "No consent to share images is recorded for this patient (or it was refused). Record the "
+        "patient's consent, or confirm that the patient agreed today.");
   }
   if (request.secondFactor == "birth-date" && share.birthDate.size() != 8) {
-    throw HttpError(400, "No birth date", "the study has no PatientBirthDate; use a PIN instead");
+    throw DomainError::Invalid("No birth date", "the study has no PatientBirthDate; use a PIN instead");
   }
   share.secondFactor = request.secondFactor;
   share.canDownload = request.canDownload;
@@ -235,7 +238,7 @@ CreatedShare ShareService::Issue(Share share, int validDays, const ShareActor& a
 
 Share ShareService::Get(int64_t id) {
   std::optional<Share> share = store_.Find(id);
-  if (!share) throw HttpError(404, "No such share", "no share #" + std::to_string(id));
+  if (!share) throw DomainError::NotFound("No such share", "no share #" + std::to_string(id));
   return *share;
 }
 
@@ -259,7 +262,7 @@ CreatedShare ShareService::Reprint(int64_t id, const ShareActor& actor) {
   const int64_t now = Time::NowSeconds();
   const std::string status = old.Status(now);
   if (status == "revoked" || status == "expired") {
-    throw HttpError(409, "Cannot reprint a " + status + " link", "create a new share instead");
+    throw DomainError::Conflict("Cannot reprint a " + status + " link", "create a new share instead");
   }
   // The same studies (a patient's link does not grow with studies that came
   // later) and options; the consent the old link stood on carries over.

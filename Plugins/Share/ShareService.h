@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "Audit/AuditSink.h"
+#include "Common/AuditSink.h"
 #include "Common/Configuration.h"
 #include "Common/Http.h"
 #include "Common/OrthancRest.h"
@@ -66,13 +66,13 @@ class ShareService {
                ConsentService* consent, IAuditSink& audit, const Configuration& config,
                const std::string& slipKeyPath = "");
 
-  // Throws HttpError (400 bad field, 404 unknown study, 409 consent).
+  // Throws DomainError (invalid field, unknown study, consent conflict).
   CreatedShare Create(const ShareRequest& request, const ShareActor& actor);
   CreatedShare Reprint(int64_t id, const ShareActor& actor);
   Share Revoke(int64_t id, const std::string& reason, const ShareActor& actor);
   Share ClearLock(int64_t id, const ShareActor& actor);
   Share MarkPrinted(int64_t id, const ShareActor& actor);
-  Share Get(int64_t id);  // HttpError 404
+  Share Get(int64_t id);  // DomainError (not found)
   // The token and PIN a slip still waits to print, unsealed; nullopt once
   // printed, too old, or unreadable (key file replaced).
   std::optional<PendingSlip> OpenPendingSlip(int64_t id);

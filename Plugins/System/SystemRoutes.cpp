@@ -1,11 +1,11 @@
 #include "System/SystemRoutes.h"
 
+#include "Common/Version.h"
+
 #include "Common/Migrations.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
-
-const char kPluginVersion[] = HOSPITALBRIDGE_VERSION;
 
 void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
   router.Add("GET", "/bridge/system", RoleSet::Staff(), [s](const RouteContext& ctx) {

@@ -15,8 +15,6 @@
 
 namespace HospitalBridge {
 
-extern const char kPluginVersion[];
-
 struct SystemInfoSources {
   const Configuration& config;
   Database& database;

@@ -13,10 +13,10 @@ bool EndsWith(const std::string& text, const std::string& suffix) {
 }  // namespace
 
 HttpResponse ServeWebAsset(const std::string& relative) {
-  if (relative.find("..") != std::string::npos) throw HttpError(404, "No such page", relative);
+  if (relative.find("..") != std::string::npos) throw DomainError::NotFound("No such page", relative);
   std::string content;
   const std::string path = "WebAssets/" + (relative.empty() ? std::string("index.html") : relative);
-  if (!FindEmbeddedFile(path, content)) throw HttpError(404, "No such page", relative);
+  if (!FindEmbeddedFile(path, content)) throw DomainError::NotFound("No such page", relative);
   HttpResponse response;
   response.contentType = ContentTypeFor(path);
   response.body = content;

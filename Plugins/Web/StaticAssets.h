@@ -10,7 +10,7 @@ void RegisterStaticAssets(Router& router);
 
 const char* ContentTypeFor(const std::string& path);
 
-// WebAssets/<relative> as embedded at build time; HttpError 404 if absent.
+// WebAssets/<relative> as embedded at build time; DomainError (not found) if absent.
 HttpResponse ServeWebAsset(const std::string& relative);
 
 // Headers every /bridge/ and /s/ answer carries; patient-facing (/s/)

@@ -62,7 +62,7 @@ function slipFormat() {
   return byId('slip-format').value === 'receipt' ? 'receipt' : 'a6';
 }
 
-// "/bridge/shares/12/slip" → same path with the chosen paper and "#print" (slip.js prints at once).
+// "/bridge/shares/12/slip" → same path with the chosen paper and "#print" (slip-page.js prints at once).
 function slipUrl(path, autoPrint) {
   if (typeof path !== 'string' || path.indexOf('/bridge/shares/') !== 0 || !isSafeUrl(path)) return '';
   const url = new URL(path, window.location.origin);

@@ -7,7 +7,7 @@
  *   - On a receipt roll the page is as long as the slip (an @page rule set here through the
  *     CSSOM: the strict CSP forbids inline styles, not the CSSOM).
  *   - Opened as ".../slip#print" (the reception page does), it prints at once.
- * Loaded by js/slip.js (the template's classic script). No layout, no header: a sheet of paper.
+ * Loaded as a module by the slip template (Resources/Templates/slip.html). No layout, no header: a sheet of paper.
  */
 import { request } from '../lib/http.js';
 import { byId, el, clear, appendChildren } from '../lib/dom.js';

@@ -37,7 +37,7 @@
 #include <string>
 #include <vector>
 
-#include "Audit/AuditEvent.h"
+#include "Common/AuditEvent.h"
 #include "Audit/AuditStore.h"
 #include "../common/BenchSupport.h"
 #include "Common/Database.h"

@@ -356,27 +356,39 @@ class HardeningTest(unittest.TestCase):
         fine = nested_dicom(os.path.join(self.tmp, "fine.dcm"), 8, "NEST-FINE")
         with open(deep, "rb") as f:
             deep_bytes = f.read()
+        # Orthanc's own upload route stays Orthanc's (so that its metadata names the
+        # uploader); the file is checked as Orthanc receives it, before it parses it,
+        # and refused: 400, and the audit says why.
         r = self.technician.post(self.site.url + "/instances", data=deep_bytes, timeout=60)
         self.assertEqual(r.status_code, 400, r.text[:300])
-        self.assertIn("nest more than 32 levels", r.json()["detail"])
         self.assert_alive()
-        # Inside a ZIP (a CD copied into an archive).
+        self.assertEqual(self.site.admin.post(self.site.url + "/tools/find", json={
+            "Level": "Patient", "Query": {"PatientID": "NEST-DEEP"}}, timeout=30).json(), [])
+        refused = [e for e in audit(self.site, action="request.refused") if e["detail"].get("what") == "DICOM instance"]
+        self.assertTrue(refused, "the refused upload is audited")
+        self.assertIn("nest more than 32 levels", refused[0]["detail"]["reason"])
+        self.assertEqual(refused[0]["source_ip"], "127.0.0.1")
+        self.assertIn("nest more than 32 levels", self.site.run_log_text())
+        # Inside a ZIP (a CD copied into an archive): Orthanc answers for the files it
+        # stored; the nested one is left out (and audited), the others are kept.
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
             z.write(fine, "CD/IM1")
             z.write(deep, "CD/IM2")
         r = self.technician.post(self.site.url + "/instances", data=buffer.getvalue(), timeout=60)
-        self.assertEqual(r.status_code, 400, r.text[:300])
-        self.assertIn("CD/IM2", r.json()["detail"])
+        self.assertEqual(r.status_code, 200, r.text[:300])
+        self.assertEqual([x["Status"] for x in r.json()], ["Success"], r.text[:500])
         self.assert_alive()
-        # A file nested like real structured reports is stored as before.
+        self.assertEqual(len([e for e in audit(self.site, action="request.refused")
+                              if e["detail"].get("what") == "DICOM instance"]), 2)
+        # A file nested like real structured reports is stored as before, and Orthanc
+        # records who uploaded it.
         with open(fine, "rb") as f:
             r = self.technician.post(self.site.url + "/instances", data=f.read(), timeout=60)
         self.assertEqual(r.status_code, 200, r.text[:300])
-        self.assertEqual(r.json()["Status"], "Success")
-        listed = self.site.admin.get(self.site.url + "/instances", params={"expand": ""}, timeout=30)
-        self.assertEqual(listed.status_code, 200, "GET on the guarded route still reaches Orthanc")
-        self.assertIn(r.json()["ID"], [i["ID"] for i in listed.json()])
+        self.assertEqual(r.json()["Status"], "AlreadyStored", "stored from the ZIP")
+        origin = self.site.admin.get(self.site.url + "/instances/%s/metadata/Origin" % r.json()["ID"], timeout=30)
+        self.assertEqual(origin.text, "RestApi")
         # The scanner's watch folder: the file is set aside with the reason,
         # and Orthanc keeps running (it would crash again at every restart).
         shutil.copy(deep, os.path.join(self.watch, "deep.dcm"))

@@ -356,7 +356,7 @@ class ReceptionBrowserTest(unittest.TestCase):
             for tid, _ in slip_targets:
                 self.addCleanup(self.close_target, tid)
             self.assertEqual(len(slip_targets), 1, slip_targets)
-            # "#print" (print at once) may already be gone: slip.js may consume it.
+            # "#print" (print at once) may already be gone: slip-page.js may consume it.
             self.assertRegex(slip_targets[0][1], "^" + re.escape(self.site.url + slip_path + "?format=a6")
                              + "(#print)?$")
             self.assertIn("new tab", self.js_text("result-message"))

@@ -298,8 +298,8 @@ class WebBrowserTest(unittest.TestCase):
             if name in ("patients", "patient", "access-report"):
                 self.assertIn(MARKUP_NAME.split("<")[0], self.body_text())
 
-        # The slip: its template (Resources/Templates/slip.html) loads js/slip.js, which
-        # imports the page's module; the module enables the buttons.
+        # The slip: its template (Resources/Templates/slip.html) loads the page's module,
+        # which enables the buttons.
         urls = self.open_page(slip + "?format=a6", "!document.getElementById('slip-print').disabled", "slip")
         self.assertIn(self.site.url + "/bridge/app/js/slip-page.js", urls)
         self.assertTrue(any("/bridge/app/lib/" in u for u in urls), urls)

@@ -232,8 +232,8 @@ TEST(JsonRequests, DeepOrIllFormedBodiesAreClientErrors) {
     try {
       JsonText::ParseRequestObject(body);
       return 200;
-    } catch (const HttpError& e) {
-      return e.Status();
+    } catch (const DomainError& e) {
+      return HttpStatusOf(e.GetKind());
     }
   };
   EXPECT_EQ(400, status("{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}"));

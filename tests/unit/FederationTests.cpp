@@ -274,7 +274,7 @@ TEST_F(Federation, RetrieveFailuresAreRecordedAndBadRequestsRefused) {
   EXPECT_EQ("failed", failed["state"].asString());
   EXPECT_NE(std::string::npos, failed["error"].asString().find("does not share"))
       << failed["error"].asString();
-  EXPECT_THROW(jobs.Submit("HOS-404", "1.2.2", "rad"), HttpError);
-  EXPECT_THROW(jobs.Submit("HOS-002", "1.2.2'; DROP TABLE x", "rad"), HttpError);
-  EXPECT_THROW(jobs.Submit("HOS-001", "1.2.2", "rad"), HttpError);
+  EXPECT_THROW(jobs.Submit("HOS-404", "1.2.2", "rad"), DomainError);
+  EXPECT_THROW(jobs.Submit("HOS-002", "1.2.2'; DROP TABLE x", "rad"), DomainError);
+  EXPECT_THROW(jobs.Submit("HOS-001", "1.2.2", "rad"), DomainError);
 }

@@ -28,8 +28,8 @@ class Registry : public ::testing::Test {
   int StatusOf(const std::function<void()>& action) {
     try {
       action();
-    } catch (const HttpError& e) {
-      return e.Status();
+    } catch (const DomainError& e) {
+      return HttpStatusOf(e.GetKind());
     }
     return 0;
   }

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "Audit/AuditSink.h"
+#include "Common/AuditSink.h"
 #include "Common/Crypto.h"
 #include "Common/Errors.h"
 #include "Common/HtmlTemplate.h"
@@ -143,23 +143,23 @@ TEST_F(Shares, BadRequestsAreRefusedWithTheirReason) {
   ShareRequest request;
   request.consentAttested = true;
   ShareActor actor{"desk", "reception", ""};
-  EXPECT_THROW(service->Create(request, actor), HttpError) << "neither study nor patient";
+  EXPECT_THROW(service->Create(request, actor), DomainError) << "neither study nor patient";
   request.study = "nope";
   try {
     service->Create(request, actor);
     FAIL() << "unknown study accepted";
-  } catch (const HttpError& e) {
-    EXPECT_EQ(404, e.Status());
+  } catch (const DomainError& e) {
+    EXPECT_EQ(404, HttpStatusOf(e.GetKind()));
     EXPECT_NE(std::string::npos, e.Detail().find("nope"));
   }
   request.study = "o1";
   request.validDays = 366;
-  EXPECT_THROW(service->Create(request, actor), HttpError);
+  EXPECT_THROW(service->Create(request, actor), DomainError);
   request.validDays = 0;
   request.secondFactor = "none";
-  EXPECT_THROW(service->Create(request, actor), HttpError) << "none needs AllowNoSecondFactor";
+  EXPECT_THROW(service->Create(request, actor), DomainError) << "none needs AllowNoSecondFactor";
   request.secondFactor = "fingerprint";
-  EXPECT_THROW(service->Create(request, actor), HttpError);
+  EXPECT_THROW(service->Create(request, actor), DomainError);
 }
 
 TEST_F(Shares, ConsentOrAnAttestationIsNeededAndTheAttestationIsRecorded) {
@@ -169,8 +169,8 @@ TEST_F(Shares, ConsentOrAnAttestationIsNeededAndTheAttestationIsRecorded) {
   try {
     service->Create(request, actor);
     FAIL() << "shared without consent";
-  } catch (const HttpError& e) {
-    EXPECT_EQ(409, e.Status());
+  } catch (const DomainError& e) {
+    EXPECT_EQ(409, HttpStatusOf(e.GetKind()));
   }
   request.consentAttested = true;
   service->Create(request, actor);
@@ -565,7 +565,7 @@ TEST_F(Shares, ABirthDateLinkWithoutABirthDateRecordsNoAttestation) {
   request.study = "o3";
   request.secondFactor = "birth-date";
   request.consentAttested = true;
-  EXPECT_THROW(service->Create(request, ShareActor{"desk", "reception", ""}), HttpError);
+  EXPECT_THROW(service->Create(request, ShareActor{"desk", "reception", ""}), DomainError);
   EXPECT_TRUE(consentStore->History(otherId).empty()) << "a refused link leaves no consent record";
 }
 
@@ -575,22 +575,22 @@ TEST(RequestChecks, UnknownNamesAndBadNumbersAreNamed) {
   try {
     RejectUnknownParameters(request, {"status", "limit"});
     FAIL() << "a misspelt parameter was accepted";
-  } catch (const HttpError& e) {
-    EXPECT_EQ(400, e.Status());
+  } catch (const DomainError& e) {
+    EXPECT_EQ(400, HttpStatusOf(e.GetKind()));
     EXPECT_EQ("Unknown parameter: sttus", std::string(e.what()));
     EXPECT_EQ("known parameters: status, limit", e.Detail());
   }
   EXPECT_EQ(20, IntegerParameter(request, "limit", 50, 1, 500));
   EXPECT_EQ(50, IntegerParameter(request, "offset", 50, 0, 500));
   request.query["limit"] = "0";
-  EXPECT_THROW(IntegerParameter(request, "limit", 50, 1, 500), HttpError);
+  EXPECT_THROW(IntegerParameter(request, "limit", 50, 1, 500), DomainError);
   request.query["limit"] = "-3";
-  EXPECT_THROW(IntegerParameter(request, "limit", 50, 1, 500), HttpError);
+  EXPECT_THROW(IntegerParameter(request, "limit", 50, 1, 500), DomainError);
   Json::Value body(Json::objectValue);
   body["study"] = "x";
   EXPECT_NO_THROW(RejectUnknownFields(body, {"study", "note"}));
   body["notes"] = "y";
-  EXPECT_THROW(RejectUnknownFields(body, {"study", "note"}), HttpError);
+  EXPECT_THROW(RejectUnknownFields(body, {"study", "note"}), DomainError);
 }
 
 TEST(DownloadTickets, OneUseOneStudyOneAddressOneMinute) {

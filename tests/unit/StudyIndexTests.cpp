@@ -244,8 +244,8 @@ TEST(StudyFilterParsing, RejectsMalformedParametersByName) {
     request.query[name] = value;
     try {
       ParseStudyFilter(request, settings);
-    } catch (const HttpError& e) {
-      EXPECT_EQ(400, e.Status());
+    } catch (const DomainError& e) {
+      EXPECT_EQ(400, HttpStatusOf(e.GetKind()));
       return std::string(e.what()) + " " + e.Detail();
     }
     return std::string();

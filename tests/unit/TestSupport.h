@@ -13,7 +13,7 @@
 #include "Common/Json.h"
 #include "Common/Migrations.h"
 #include "Common/OrthancRest.h"
-#include "Federation/PeerClient.h"
+#include "Common/PeerClient.h"
 
 namespace HospitalBridge {
 

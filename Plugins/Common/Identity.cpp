@@ -1,4 +1,4 @@
-#include "Security/Roles.h"
+#include "Common/Identity.h"
 
 namespace HospitalBridge {
 namespace {

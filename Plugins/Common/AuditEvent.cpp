@@ -1,4 +1,4 @@
-#include "Audit/AuditEvent.h"
+#include "Common/AuditEvent.h"
 
 #include "Common/Crypto.h"
 #include "Common/Json.h"

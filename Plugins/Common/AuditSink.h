@@ -1,7 +1,7 @@
 #pragma once
 // Where modules report what happened. Record() must return at once: it may be
 // called from Orthanc's HTTP threads and from the plugin's workers.
-#include "Audit/AuditEvent.h"
+#include "Common/AuditEvent.h"
 
 namespace HospitalBridge {
 
