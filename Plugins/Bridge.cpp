@@ -72,8 +72,8 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
   if (config_.registry.enabled) {
     linker_ = std::make_unique<PatientLinker>(patients_, orthanc, config_.registry, config_.siteId);
     if (config_.consent.enabled) {
-      consent_ = std::make_unique<ConsentService>(consentStore_, patients_, studies_, database_,
-                                                  config_.consent, config_.siteId);
+      consent_ = std::make_unique<ConsentService>(consentStore_, patients_, studies_, config_.consent,
+                                                  config_.siteId);
       RegisterConsentRoutes(router_,
                             ConsentRoutesContext{config_, *consent_, consentStore_, patients_, audit_});
     }

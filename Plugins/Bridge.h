@@ -12,11 +12,11 @@
 #include "Audit/SyslogForwarder.h"
 #include "Common/AuditSink.h"
 #include "Common/Configuration.h"
-#include "Common/Database.h"
 #include "Common/Http.h"
 #include "Common/OrthancRest.h"
 #include "Common/PeerClient.h"
 #include "Common/Router.h"
+#include "Common/SqliteDatabase.h"
 #include "Consent/ConsentService.h"
 #include "Consent/ConsentStore.h"
 #include "Federation/FederationService.h"
@@ -92,7 +92,7 @@ class Bridge {
   const Configuration config_;
   IOrthancRest& orthanc_;
   const TrustedProxies proxies_;
-  Database database_;
+  SqliteDatabase database_;
   // Declared before every module that reports to it, so they can hold it
   // from the start; it forwards to the recorder once that exists.
   AuditForwarder audit_;

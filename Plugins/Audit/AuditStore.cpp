@@ -28,14 +28,14 @@ AuditEvent Read(Statement& row) {
   return event;
 }
 
-void LastLink(Database& database, int64_t& id, std::string& hash) {
-  Statement last(database, "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1");
+void LastLink(Transaction& transaction, int64_t& id, std::string& hash) {
+  Statement last(transaction, "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1");
   if (last.Step()) {
     id = last.ColumnInt(0);
     hash = last.ColumnText(1);
     return;
   }
-  Statement checkpoint(database,
+  Statement checkpoint(transaction,
                        "SELECT last_pruned_id, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1");
   if (checkpoint.Step()) {
     id = checkpoint.ColumnInt(0);
@@ -49,13 +49,12 @@ void LastLink(Database& database, int64_t& id, std::string& hash) {
 
 void AuditStore::Append(std::vector<AuditEvent>& events) {
   if (events.empty()) return;
-  auto lock = database_.Lock();
-  Transaction transaction(database_);
+  Transaction transaction(database_, TransactionMode::kWrite);
   int64_t id = 0;
   std::string previous;
-  LastLink(database_, id, previous);
-  Statement insert(database_, std::string("INSERT INTO audit_events (") + kColumns +
-                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  LastLink(transaction, id, previous);
+  Statement insert(transaction, std::string("INSERT INTO audit_events (") + kColumns +
+                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (AuditEvent& event : events) {
     event.id = ++id;
     event.prevHash = previous;
@@ -71,7 +70,7 @@ void AuditStore::Append(std::vector<AuditEvent>& events) {
         .Bind(8, event.outcome)
         .Bind(9, event.patientId)
         .Bind(10, event.studyUid)
-        .Bind(11, JsonText::Write(event.detail))
+        .Bind(11, JsonText::WriteExact(event.detail))  // exactly what the hash covers
         .Bind(12, event.prevHash)
         .Bind(13, event.hash)
         .Run();
@@ -94,8 +93,9 @@ AuditPage AuditStore::Query(const AuditFilter& filter) {
   // instead of 0.2 ms over a million events), so the wide columns are
   // written with a unary '+', which keeps their index out of the choice.
   const bool narrow = !filter.patientId.empty() || !filter.studyUid.empty() || !filter.actor.empty();
-  const std::string action = narrow ? "+action" : "action";
-  const std::string time = narrow || !filter.action.empty() ? "+time_ms" : "time_ms";
+  const SqlDialect& dialect = database_.Dialect();
+  const std::string action = narrow ? dialect.WithoutIndex("action") : "action";
+  const std::string time = narrow || !filter.action.empty() ? dialect.WithoutIndex("time_ms") : "time_ms";
   text("patient_id", filter.patientId);
   text("study_uid", filter.studyUid);
   text("actor_name", filter.actor);
@@ -104,16 +104,16 @@ AuditPage AuditStore::Query(const AuditFilter& filter) {
   if (filter.toMs > 0) where += " AND " + time + " < " + std::to_string(filter.toMs);
 
   AuditPage page;
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   {
-    Statement count(database_, "SELECT count(*) FROM audit_events " + where);
+    Statement count(transaction, "SELECT count(*) FROM audit_events " + where);
     for (size_t i = 0; i < texts.size(); i++) count.Bind(static_cast<int>(i + 1), texts[i]);
     count.Step();
     page.total = count.ColumnInt(0);
   }
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM audit_events " + where +
-                                  " ORDER BY id DESC LIMIT " + std::to_string(filter.limit) + " OFFSET " +
-                                  std::to_string(filter.offset));
+  Statement select(transaction, std::string("SELECT ") + kColumns + " FROM audit_events " + where +
+                                    " ORDER BY id DESC LIMIT " + std::to_string(filter.limit) + " OFFSET " +
+                                    std::to_string(filter.offset));
   for (size_t i = 0; i < texts.size(); i++) select.Bind(static_cast<int>(i + 1), texts[i]);
   while (select.Step()) page.events.push_back(Read(select));
   return page;
@@ -121,11 +121,11 @@ AuditPage AuditStore::Query(const AuditFilter& filter) {
 
 ChainVerdict AuditStore::Verify() {
   ChainVerdict verdict;
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   int64_t expectedId = 1;
   std::string expectedPrevious;
   {
-    Statement checkpoint(database_,
+    Statement checkpoint(transaction,
                          "SELECT last_pruned_id, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1");
     if (checkpoint.Step()) {
       verdict.checkpointId = checkpoint.ColumnInt(0);
@@ -134,7 +134,7 @@ ChainVerdict AuditStore::Verify() {
       expectedPrevious = verdict.checkpointHash;
     }
   }
-  Statement all(database_, std::string("SELECT ") + kColumns + " FROM audit_events ORDER BY id");
+  Statement all(transaction, std::string("SELECT ") + kColumns + " FROM audit_events ORDER BY id");
   auto broken = [&](int64_t id, const std::string& reason) {
     verdict.ok = false;
     verdict.brokenId = id;
@@ -168,21 +168,20 @@ ChainVerdict AuditStore::Verify() {
 }
 
 int64_t AuditStore::PruneBefore(int64_t beforeMs) {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kWrite);
   Statement last(
-      database_,
+      transaction,
       "SELECT id, hash FROM audit_events WHERE time_ms < ? AND id < (SELECT max(id) FROM audit_events) "
       "ORDER BY id DESC LIMIT 1");
   last.Bind(1, beforeMs);
   if (!last.Step()) return 0;
   const int64_t lastId = last.ColumnInt(0);
   const std::string lastHash = last.ColumnText(1);
-  Transaction transaction(database_);
-  Statement remove(database_, "DELETE FROM audit_events WHERE id <= ?");
+  Statement remove(transaction, "DELETE FROM audit_events WHERE id <= ?");
   remove.Bind(1, lastId).Run();
-  int64_t removed = database_.Changes();
+  const int64_t removed = transaction.Changes();
   Statement checkpoint(
-      database_,
+      transaction,
       "INSERT INTO audit_checkpoints (last_pruned_id, last_hash, pruned_count, at) VALUES (?, ?, ?, ?)");
   checkpoint.Bind(1, lastId).Bind(2, lastHash).Bind(3, removed).Bind(4, Time::NowSeconds()).Run();
   transaction.Commit();
@@ -190,32 +189,32 @@ int64_t AuditStore::PruneBefore(int64_t beforeMs) {
 }
 
 int64_t AuditStore::Count() {
-  auto lock = database_.Lock();
-  Statement count(database_, "SELECT count(*) FROM audit_events");
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement count(transaction, "SELECT count(*) FROM audit_events");
   count.Step();
   return count.ColumnInt(0);
 }
 
 int64_t AuditStore::LastId() {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   int64_t id = 0;
   std::string hash;
-  LastLink(database_, id, hash);
+  LastLink(transaction, id, hash);
   return id;
 }
 
 int64_t AuditStore::LastTimeMs() {
-  auto lock = database_.Lock();
-  Statement last(database_, "SELECT coalesce(max(time_ms), 0) FROM audit_events");
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement last(transaction, "SELECT coalesce(max(time_ms), 0) FROM audit_events");
   last.Step();
   return last.ColumnInt(0);
 }
 
 std::vector<AuditEvent> AuditStore::After(int64_t afterId, int limit) {
-  auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns +
-                                  " FROM audit_events WHERE id > ? ORDER BY id LIMIT " +
-                                  std::to_string(limit));
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction, std::string("SELECT ") + kColumns +
+                                    " FROM audit_events WHERE id > ? ORDER BY id LIMIT " +
+                                    std::to_string(limit));
   select.Bind(1, afterId);
   std::vector<AuditEvent> events;
   while (select.Step()) events.push_back(Read(select));

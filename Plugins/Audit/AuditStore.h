@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "Common/AuditEvent.h"
-#include "Common/Database.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
@@ -36,7 +36,7 @@ struct ChainVerdict {
 
 class AuditStore {
  public:
-  explicit AuditStore(Database& database) : database_(database) {}
+  explicit AuditStore(IDatabase& database) : database_(database) {}
 
   // Appends in order, each chained to the one before; sets ids and hashes.
   void Append(std::vector<AuditEvent>& events);
@@ -52,7 +52,7 @@ class AuditStore {
   std::vector<AuditEvent> After(int64_t afterId, int limit);
 
  private:
-  Database& database_;
+  IDatabase& database_;
 };
 
 }  // namespace HospitalBridge

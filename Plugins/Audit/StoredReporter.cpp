@@ -16,20 +16,20 @@ void StoredReporter::Report(const StudyRecord& study) {
     sender.source = &source;
     sender.instances += source.instances;
   }
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kWrite);
+  std::vector<AuditEvent> events;
   for (const auto& [key, sender] : senders) {
     int64_t reported = 0;
     {
-      Statement select(database_,
+      Statement select(transaction,
                        "SELECT instances FROM audit_stored_reported WHERE study_uid = ? AND source_key = ?");
       select.Bind(1, study.studyUid).Bind(2, key);
       if (select.Step()) reported = select.ColumnInt(0);
     }
     if (sender.instances <= reported) continue;
-    Statement upsert(
-        database_,
-        "INSERT INTO audit_stored_reported (study_uid, source_key, instances) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT (study_uid, source_key) DO UPDATE SET instances = ?3");
+    Statement upsert(transaction,
+                     "INSERT INTO audit_stored_reported (study_uid, source_key, instances) VALUES (?, ?, ?) "
+                     "ON CONFLICT (study_uid, source_key) DO UPDATE SET instances = excluded.instances");
     upsert.Bind(1, study.studyUid).Bind(2, key).Bind(3, sender.instances).Run();
 
     const StudySource& source = *sender.source;
@@ -51,8 +51,10 @@ void StoredReporter::Report(const StudyRecord& study) {
     event.detail["user"] = source.user;
     event.detail["instances"] = static_cast<Json::Int64>(sender.instances - reported);
     event.detail["instances_in_study"] = static_cast<Json::Int64>(study.instanceCount);
-    audit_.Record(event);
+    events.push_back(event);
   }
+  transaction.Commit();
+  for (AuditEvent& event : events) audit_.Record(std::move(event));
 }
 
 }  // namespace HospitalBridge

@@ -4,18 +4,18 @@
 // number of instances it sent, instead of one event per instance. Instances
 // that arrive after a report are reported once more, as the difference.
 #include "Common/AuditSink.h"
-#include "Common/Database.h"
+#include "Common/Storage.h"
 #include "Index/StudyRecord.h"
 
 namespace HospitalBridge {
 
 class StoredReporter {
  public:
-  StoredReporter(Database& database, IAuditSink& audit) : database_(database), audit_(audit) {}
+  StoredReporter(IDatabase& database, IAuditSink& audit) : database_(database), audit_(audit) {}
   void Report(const StudyRecord& study);
 
  private:
-  Database& database_;
+  IDatabase& database_;
   IAuditSink& audit_;
 };
 

@@ -21,7 +21,7 @@ const int kPriority = 10 * 8 + 5;
 const int kBatch = 200;
 }  // namespace
 
-SyslogForwarder::SyslogForwarder(Database& database, AuditStore& store, const AuditSettings& settings,
+SyslogForwarder::SyslogForwarder(IDatabase& database, AuditStore& store, const AuditSettings& settings,
                                  AuditSource source)
     : database_(database), store_(store), settings_(settings), source_(std::move(source)) {
   char name[256] = {0};

@@ -13,13 +13,13 @@
 #include "Audit/AuditExport.h"
 #include "Audit/AuditStore.h"
 #include "Common/Configuration.h"
-#include "Common/Database.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
 class SyslogForwarder {
  public:
-  SyslogForwarder(Database& database, AuditStore& store, const AuditSettings& settings, AuditSource source);
+  SyslogForwarder(IDatabase& database, AuditStore& store, const AuditSettings& settings, AuditSource source);
   ~SyslogForwarder();
 
   void Start();
@@ -42,7 +42,7 @@ class SyslogForwarder {
   bool SendMessage(const std::string& message, std::string& error);
   void Disconnect();
 
-  Database& database_;
+  IDatabase& database_;
   AuditStore& store_;
   const AuditSettings settings_;
   const AuditSource source_;

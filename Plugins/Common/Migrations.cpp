@@ -11,7 +11,9 @@ namespace HospitalBridge {
 namespace {
 const char kPrefix[] = "Resources/Migrations/";
 
-std::string Describe(Database& database) { return "the HospitalBridge database \"" + database.Path() + "\""; }
+const char kCreateTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at INTEGER NOT NULL)";
 }  // namespace
 
 std::map<int, Migration> EmbeddedMigrations() {
@@ -29,65 +31,44 @@ std::map<int, Migration> EmbeddedMigrations() {
   return migrations;
 }
 
-int SchemaVersion(Database& database) {
-  auto lock = database.Lock();
-  Statement exists(database,
-                   "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
-  exists.Step();
-  if (exists.ColumnInt(0) == 0) return 0;
-  Statement max(database, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+int SchemaVersion(IDatabase& database) {
+  Transaction transaction(database, TransactionMode::kWrite);
+  transaction.Execute(kCreateTable);
+  Statement max(transaction, "SELECT coalesce(max(version), 0) FROM schema_migrations");
   max.Step();
-  return static_cast<int>(max.ColumnInt(0));
+  const int version = static_cast<int>(max.ColumnInt(0));
+  transaction.Commit();
+  return version;
 }
 
-int MigrateDatabase(Database& database, const std::map<int, Migration>& migrations) {
-  auto lock = database.Lock();
-  int latest = migrations.empty() ? 0 : migrations.rbegin()->first;
+int MigrateDatabase(IDatabase& database, const std::map<int, Migration>& migrations) {
+  const int latest = migrations.empty() ? 0 : migrations.rbegin()->first;
   int current = 0;
   try {
-    // The first read of the file is where SQLite notices that it is not a
-    // database or that its header is damaged.
-    std::string integrity;
-    {
-      Statement probe(database, "SELECT count(*) FROM sqlite_master");
-      probe.Step();
-      Statement check(database, "PRAGMA quick_check(1)");
-      integrity = check.Step() ? check.ColumnText(0) : "ok";
-    }
-    if (integrity != "ok") {
-      throw StartupError(Describe(database) + " is damaged (" + integrity +
-                         "). It was left untouched: restore it from a backup.");
-    }
-    database.Execute("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
-    database.Execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-        "applied_at INTEGER NOT NULL)");
     current = SchemaVersion(database);
   } catch (const DatabaseError& e) {
-    throw StartupError(Describe(database) + " cannot be used: " + e.what() +
+    throw StartupError(database.Describe() + " cannot be used: " + e.what() +
                        ". It was left untouched: restore it from a backup, or move it away to start afresh.");
   }
-
   if (current > latest) {
     throw StartupError(
-        Describe(database) + " has schema version " + std::to_string(current) +
+        database.Describe() + " has schema version " + std::to_string(current) +
         ", newer than this plugin knows (" + std::to_string(latest) +
         "): it was written by a newer HospitalBridge. Install that version or restore a backup.");
   }
-
   for (const auto& [version, migration] : migrations) {
     if (version <= current) continue;
     try {
-      Transaction transaction(database);
-      database.Execute(migration.sql);
-      Statement record(database,
+      Transaction transaction(database, TransactionMode::kWrite);
+      transaction.Execute(migration.sql);
+      Statement record(transaction,
                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
       record.Bind(1, version).Bind(2, migration.name).Bind(3, Time::NowSeconds()).Run();
       transaction.Commit();
       Log::Info("database migrated to schema version " + std::to_string(version) + " (" + migration.name +
                 ")");
     } catch (const DatabaseError& e) {
-      throw StartupError("cannot apply migration " + migration.name + " to " + Describe(database) + ": " +
+      throw StartupError("cannot apply migration " + migration.name + " to " + database.Describe() + ": " +
                          e.what());
     }
     current = version;

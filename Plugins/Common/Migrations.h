@@ -1,13 +1,13 @@
 #pragma once
 // Brings the plugin's database to the schema this build expects, by applying
-// the numbered SQL files of Resources/Migrations/ that it has not seen yet.
-// A file that is not a database, is damaged, or was written by a newer
-// HospitalBridge stops the start with a StartupError: it is never recreated,
+// the numbered SQL files of Resources/Migrations/ that it has not seen yet,
+// each in its own transaction. A database written by a newer HospitalBridge
+// stops the start with a StartupError: it is never changed or recreated,
 // because it holds users, shares and audit records that cannot be rebuilt.
 #include <map>
 #include <string>
 
-#include "Common/Database.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
@@ -21,8 +21,9 @@ struct Migration {
 std::map<int, Migration> EmbeddedMigrations();
 
 // Returns the schema version after migrating. Throws StartupError.
-int MigrateDatabase(Database& database, const std::map<int, Migration>& migrations);
+int MigrateDatabase(IDatabase& database, const std::map<int, Migration>& migrations);
 
-int SchemaVersion(Database& database);
+// The schema version of a migrated database (0 for an empty one).
+int SchemaVersion(IDatabase& database);
 
 }  // namespace HospitalBridge

@@ -39,14 +39,8 @@ bool ParseConsentKind(const std::string& name, ConsentKind& kind) {
 }
 
 ConsentService::ConsentService(ConsentStore& store, PatientStore& patients, StudyIndexStore& studies,
-                               Database& database, const ConsentSettings& settings,
-                               const std::string& localSiteId)
-    : store_(store),
-      patients_(patients),
-      studies_(studies),
-      database_(database),
-      settings_(settings),
-      localSiteId_(localSiteId) {}
+                               const ConsentSettings& settings, const std::string& localSiteId)
+    : store_(store), patients_(patients), studies_(studies), settings_(settings), localSiteId_(localSiteId) {}
 
 ConsentDecision ConsentService::Current(const std::string& patientId, ConsentKind kind,
                                         const std::string& today) {
@@ -90,16 +84,7 @@ ConsentRecord ConsentService::Record(ConsentRecord record, const std::string& at
 void ConsentService::WriteMarks(const std::string& studyUid, const std::string& patientId) {
   bool federation = !Permits(patientId, ConsentKind::kFederation);
   bool share = !Permits(patientId, ConsentKind::kShare);
-  auto lock = database_.Lock();
-  Statement upsert(
-      database_,
-      "INSERT INTO study_restrictions (study_uid, federation, share, updated_at) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT (study_uid) DO UPDATE SET federation = ?2, share = ?3, updated_at = ?4");
-  upsert.Bind(1, studyUid)
-      .Bind(2, federation ? 1 : 0)
-      .Bind(3, share ? 1 : 0)
-      .Bind(4, Time::NowSeconds())
-      .Run();
+  store_.SetRestrictions(studyUid, federation, share);
 }
 
 void ConsentService::MarkStudy(const StudyRecord& study) {

@@ -26,7 +26,7 @@ bool ParseConsentKind(const std::string& name, ConsentKind& kind);
 
 class ConsentService {
  public:
-  ConsentService(ConsentStore& store, PatientStore& patients, StudyIndexStore& studies, Database& database,
+  ConsentService(ConsentStore& store, PatientStore& patients, StudyIndexStore& studies,
                  const ConsentSettings& settings, const std::string& localSiteId);
 
   // `today` as DICOM DA; empty = the current UTC date.
@@ -52,7 +52,6 @@ class ConsentService {
   ConsentStore& store_;
   PatientStore& patients_;
   StudyIndexStore& studies_;
-  Database& database_;
   const ConsentSettings settings_;
   const std::string localSiteId_;
   std::vector<std::function<void(const std::string&, ConsentKind)>> deniedListeners_;

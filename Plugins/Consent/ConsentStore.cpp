@@ -24,11 +24,12 @@ Json::Value ConsentRecord::ToJson() const {
 ConsentRecord ConsentStore::Add(ConsentRecord record, const std::string& attachment) {
   record.recordedAt = Time::NowSeconds();
   record.hasAttachment = !attachment.empty();
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kWrite);
   Statement insert(
-      database_,
+      transaction,
       "INSERT INTO consents (patient_id, kind, decision, method, valid_from, valid_until, note, "
-      "attachment, attachment_type, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "attachment, attachment_type, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "RETURNING id");
   insert.Bind(1, record.patientId)
       .Bind(2, record.kind)
       .Bind(3, record.decision)
@@ -41,15 +42,18 @@ ConsentRecord ConsentStore::Add(ConsentRecord record, const std::string& attachm
   } else {
     insert.BindBlob(8, attachment);
   }
-  insert.Bind(9, record.attachmentType).Bind(10, record.recordedBy).Bind(11, record.recordedAt).Run();
-  record.id = database_.LastInsertRowId();
+  insert.Bind(9, record.attachmentType).Bind(10, record.recordedBy).Bind(11, record.recordedAt);
+  insert.Step();
+  record.id = insert.ColumnInt(0);
+  insert.Reset();
+  transaction.Commit();
   return record;
 }
 
 std::vector<ConsentRecord> ConsentStore::History(const std::string& patientId) {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   Statement select(
-      database_,
+      transaction,
       "SELECT id, patient_id, kind, decision, method, valid_from, valid_until, note, attachment_type, "
       "attachment IS NOT NULL, recorded_by, recorded_at FROM consents WHERE patient_id = ? "
       "ORDER BY recorded_at DESC, id DESC");
@@ -76,9 +80,9 @@ std::vector<ConsentRecord> ConsentStore::History(const std::string& patientId) {
 
 bool ConsentStore::Attachment(const std::string& patientId, int64_t id, std::string& data,
                               std::string& type) {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   Statement select(
-      database_,
+      transaction,
       "SELECT attachment, attachment_type FROM consents WHERE id = ? AND patient_id = ? AND attachment "
       "IS NOT NULL");
   select.Bind(1, id).Bind(2, patientId);
@@ -86,6 +90,24 @@ bool ConsentStore::Attachment(const std::string& patientId, int64_t id, std::str
   data = select.ColumnBlob(0);
   type = select.ColumnText(1);
   return true;
+}
+
+void ConsentStore::SetRestrictions(const std::string& studyUid, bool federation, bool share) {
+  Transaction transaction(database_, TransactionMode::kWrite);
+  const int64_t now = Time::NowSeconds();
+  Statement upsert(
+      transaction,
+      "INSERT INTO study_restrictions (study_uid, federation, share, updated_at) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (study_uid) DO UPDATE SET federation = ?, share = ?, updated_at = ?");
+  upsert.Bind(1, studyUid)
+      .Bind(2, federation ? 1 : 0)
+      .Bind(3, share ? 1 : 0)
+      .Bind(4, now)
+      .Bind(5, federation ? 1 : 0)
+      .Bind(6, share ? 1 : 0)
+      .Bind(7, now)
+      .Run();
+  transaction.Commit();
 }
 
 }  // namespace HospitalBridge

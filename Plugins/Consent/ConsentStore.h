@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "Common/Database.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
@@ -28,13 +28,15 @@ struct ConsentRecord {
 
 class ConsentStore {
  public:
-  explicit ConsentStore(Database& database) : database_(database) {}
+  explicit ConsentStore(IDatabase& database) : database_(database) {}
   ConsentRecord Add(ConsentRecord record, const std::string& attachment);
   std::vector<ConsentRecord> History(const std::string& patientId);  // newest first
   bool Attachment(const std::string& patientId, int64_t id, std::string& data, std::string& type);
+  // What consent keeps a study from: peers (federation) and share links.
+  void SetRestrictions(const std::string& studyUid, bool federation, bool share);
 
  private:
-  Database& database_;
+  IDatabase& database_;
 };
 
 }  // namespace HospitalBridge

@@ -37,12 +37,13 @@ class Failure : public std::runtime_error {
 };
 }  // namespace
 
-RetrieveJobs::RetrieveJobs(Database& database, SiteStore& sites, IPeerClient& peers, IOrthancRest& orthanc,
+RetrieveJobs::RetrieveJobs(IDatabase& database, SiteStore& sites, IPeerClient& peers, IOrthancRest& orthanc,
                            const std::string& localSiteId)
     : database_(database), sites_(sites), peers_(peers), orthanc_(orthanc), localSiteId_(localSiteId) {
   // A job that was running when the plugin stopped goes on from where it was.
-  auto lock = database_.Lock();
-  database_.Execute("UPDATE retrieve_jobs SET state = 'pending' WHERE state = 'running'");
+  InWrite(database_, [](Transaction& t) {
+    t.Execute("UPDATE retrieve_jobs SET state = 'pending' WHERE state = 'running'");
+  });
 }
 
 RetrieveJobs::~RetrieveJobs() { Stop(); }
@@ -63,12 +64,13 @@ Json::Value RetrieveJobs::Submit(const std::string& siteId, const std::string& s
   const std::string id = "RJ-" + Crypto::ToHex(Crypto::RandomBytes(8));
   int64_t now = Time::NowSeconds();
   {
-    auto lock = database_.Lock();
+    Transaction transaction(database_, TransactionMode::kWrite);
     Statement insert(
-        database_,
+        transaction,
         "INSERT INTO retrieve_jobs (id, site_id, study_uid, state, requested_by, created_at, updated_at) "
         "VALUES (?, ?, ?, 'pending', ?, ?, ?)");
     insert.Bind(1, id).Bind(2, siteId).Bind(3, studyUid).Bind(4, requestedBy).Bind(5, now).Bind(6, now).Run();
+    transaction.Commit();
   }
   Log::Info("retrieve " + id + " of study " + studyUid + " from site " + siteId + " requested by " +
             requestedBy);
@@ -77,18 +79,18 @@ Json::Value RetrieveJobs::Submit(const std::string& siteId, const std::string& s
 }
 
 std::optional<Json::Value> RetrieveJobs::Find(const std::string& jobId) {
-  auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM retrieve_jobs WHERE id = ?");
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction, std::string("SELECT ") + kColumns + " FROM retrieve_jobs WHERE id = ?");
   select.Bind(1, jobId);
   if (!select.Step()) return std::nullopt;
   return ReadJob(select);
 }
 
 Json::Value RetrieveJobs::List(int limit) {
-  auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns +
-                                  " FROM retrieve_jobs ORDER BY created_at DESC, rowid DESC LIMIT " +
-                                  std::to_string(limit));
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction, std::string("SELECT ") + kColumns +
+                                    " FROM retrieve_jobs ORDER BY created_at DESC, id DESC LIMIT " +
+                                    std::to_string(limit));
   Json::Value jobs(Json::arrayValue);
   while (select.Step()) jobs.append(ReadJob(select));
   return jobs;
@@ -111,10 +113,10 @@ void RetrieveJobs::Stop() {
 }
 
 std::optional<RetrieveJobs::Job> RetrieveJobs::NextPending() {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   Statement select(
-      database_,
-      "SELECT id, site_id, study_uid FROM retrieve_jobs WHERE state = 'pending' ORDER BY created_at, rowid "
+      transaction,
+      "SELECT id, site_id, study_uid FROM retrieve_jobs WHERE state = 'pending' ORDER BY created_at, id "
       "LIMIT 1");
   if (!select.Step()) return std::nullopt;
   return Job{select.ColumnText(0), select.ColumnText(1), select.ColumnText(2)};
@@ -145,8 +147,8 @@ void RetrieveJobs::RunPendingForTests() {
 
 void RetrieveJobs::Progress(const std::string& jobId, const std::string& state, int64_t total, int64_t done,
                             int64_t skipped, const std::string& error) {
-  auto lock = database_.Lock();
-  Statement update(database_,
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement update(transaction,
                    "UPDATE retrieve_jobs SET state = ?, instances_total = ?, instances_done = ?, "
                    "instances_skipped = ?, error = ?, updated_at = ? WHERE id = ?");
   update.Bind(1, state)
@@ -156,6 +158,7 @@ void RetrieveJobs::Progress(const std::string& jobId, const std::string& state, 
       .Bind(5, error)
       .Bind(6, Time::NowSeconds());
   update.Bind(7, jobId).Run();
+  transaction.Commit();
 }
 
 bool RetrieveJobs::AlreadyHere(const std::string& sopInstanceUid) {
@@ -224,12 +227,14 @@ void RetrieveJobs::Execute(const Job& job) {
       Progress(job.id, "running", total, done, skipped, "");
     }
     {
-      auto lock = database_.Lock();
+      Transaction transaction(database_, TransactionMode::kWrite);
       Statement origin(
-          database_,
-          "INSERT INTO study_origins (study_uid, site_id, job_id, retrieved_at) VALUES (?1, ?2, ?3, ?4) "
-          "ON CONFLICT (study_uid) DO UPDATE SET site_id = ?2, job_id = ?3, retrieved_at = ?4");
+          transaction,
+          "INSERT INTO study_origins (study_uid, site_id, job_id, retrieved_at) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (study_uid) DO UPDATE SET site_id = excluded.site_id, job_id = excluded.job_id, "
+          "retrieved_at = excluded.retrieved_at");
       origin.Bind(1, job.studyUid).Bind(2, job.siteId).Bind(3, job.id).Bind(4, Time::NowSeconds()).Run();
+      transaction.Commit();
     }
     Progress(job.id, "succeeded", total, done, skipped, "");
     Log::Info("retrieve " + job.id + " succeeded: " + std::to_string(done) + " instances stored, " +

@@ -11,16 +11,16 @@
 #include <string>
 #include <thread>
 
-#include "Common/Database.h"
 #include "Common/OrthancRest.h"
 #include "Common/PeerClient.h"
+#include "Common/Storage.h"
 #include "Registry/SiteStore.h"
 
 namespace HospitalBridge {
 
 class RetrieveJobs {
  public:
-  RetrieveJobs(Database& database, SiteStore& sites, IPeerClient& peers, IOrthancRest& orthanc,
+  RetrieveJobs(IDatabase& database, SiteStore& sites, IPeerClient& peers, IOrthancRest& orthanc,
                const std::string& localSiteId);
   ~RetrieveJobs();
 
@@ -47,7 +47,7 @@ class RetrieveJobs {
                 int64_t skipped, const std::string& error);
   bool AlreadyHere(const std::string& sopInstanceUid);
 
-  Database& database_;
+  IDatabase& database_;
   SiteStore& sites_;
   IPeerClient& peers_;
   IOrthancRest& orthanc_;

@@ -63,20 +63,22 @@ StudyRecord Read(Statement& row) {
 
 }  // namespace
 
-void StudyIndexStore::Upsert(const StudyRecord& r) {
-  auto lock = database_.Lock();
-  Transaction transaction(database_);
+void StudyIndexStore::Upsert(Transaction& transaction, const StudyRecord& r) {
   Statement upsert(
-      database_,
+      transaction,
       "INSERT INTO studies (orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, "
       "patient_sex, study_date, study_time, description, accession_number, modalities, series_count, "
       "instance_count, first_received, last_received, orthanc_last_update, sources, indexed_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
-      "ON CONFLICT (orthanc_id) DO UPDATE SET study_uid = ?2, patient_id = ?3, patient_name = ?4, "
-      "patient_birth_date = ?5, patient_sex = ?6, study_date = ?7, study_time = ?8, description = ?9, "
-      "accession_number = ?10, modalities = ?11, series_count = ?12, instance_count = ?13, "
-      "first_received = ?14, last_received = ?15, orthanc_last_update = ?16, sources = ?17, "
-      "indexed_at = ?18");
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (orthanc_id) DO UPDATE SET study_uid = excluded.study_uid, "
+      "patient_id = excluded.patient_id, patient_name = excluded.patient_name, "
+      "patient_birth_date = excluded.patient_birth_date, patient_sex = excluded.patient_sex, "
+      "study_date = excluded.study_date, study_time = excluded.study_time, "
+      "description = excluded.description, accession_number = excluded.accession_number, "
+      "modalities = excluded.modalities, series_count = excluded.series_count, "
+      "instance_count = excluded.instance_count, first_received = excluded.first_received, "
+      "last_received = excluded.last_received, orthanc_last_update = excluded.orthanc_last_update, "
+      "sources = excluded.sources, indexed_at = excluded.indexed_at");
   upsert.Bind(1, r.orthancId)
       .Bind(2, r.studyUid)
       .Bind(3, r.patientId)
@@ -96,46 +98,56 @@ void StudyIndexStore::Upsert(const StudyRecord& r) {
       .Bind(17, r.SourcesToStorage())
       .Bind(18, Time::NowSeconds())
       .Run();
-  Statement clear(database_, "DELETE FROM study_modalities WHERE orthanc_id = ?");
+  Statement clear(transaction, "DELETE FROM study_modalities WHERE orthanc_id = ?");
   clear.Bind(1, r.orthancId).Run();
-  Statement add(database_, "INSERT OR IGNORE INTO study_modalities (modality, orthanc_id) VALUES (?, ?)");
+  Statement add(transaction,
+                "INSERT INTO study_modalities (modality, orthanc_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
   for (const std::string& modality : r.modalities) {
     add.Reset();
     add.Bind(1, modality).Bind(2, r.orthancId).Run();
   }
-  transaction.Commit();
+}
+
+void StudyIndexStore::Upsert(const StudyRecord& record) {
+  InWrite(database_, [&](Transaction& t) { Upsert(t, record); });
+}
+
+void StudyIndexStore::Remove(Transaction& transaction, const std::string& orthancId) {
+  Statement modalities(transaction, "DELETE FROM study_modalities WHERE orthanc_id = ?");
+  modalities.Bind(1, orthancId).Run();
+  Statement study(transaction, "DELETE FROM studies WHERE orthanc_id = ?");
+  study.Bind(1, orthancId).Run();
 }
 
 void StudyIndexStore::Remove(const std::string& orthancId) {
-  auto lock = database_.Lock();
-  Transaction transaction(database_);
-  Statement modalities(database_, "DELETE FROM study_modalities WHERE orthanc_id = ?");
-  modalities.Bind(1, orthancId).Run();
-  Statement study(database_, "DELETE FROM studies WHERE orthanc_id = ?");
-  study.Bind(1, orthancId).Run();
-  transaction.Commit();
+  InWrite(database_, [&](Transaction& t) { Remove(t, orthancId); });
 }
 
-std::vector<StudyRecord> StudyIndexStore::Select(const std::string& whereClause,
+std::vector<StudyRecord> StudyIndexStore::Select(Transaction& transaction, const std::string& whereClause,
                                                  const std::vector<std::string>& parameters,
                                                  const std::string& tail) {
-  auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM studies " + whereClause + tail);
+  Statement select(transaction, std::string("SELECT ") + kColumns + " FROM studies " + whereClause + tail);
   for (size_t i = 0; i < parameters.size(); i++) select.Bind(static_cast<int>(i + 1), parameters[i]);
   std::vector<StudyRecord> records;
   while (select.Step()) records.push_back(Read(select));
   return records;
 }
 
-std::optional<StudyRecord> StudyIndexStore::FindByOrthancId(const std::string& orthancId) {
-  std::vector<StudyRecord> found = Select("WHERE orthanc_id = ?", {orthancId}, "");
+std::optional<StudyRecord> StudyIndexStore::FindByOrthancId(Transaction& transaction,
+                                                            const std::string& orthancId) {
+  std::vector<StudyRecord> found = Select(transaction, "WHERE orthanc_id = ?", {orthancId}, "");
   if (found.empty()) return std::nullopt;
   return found.front();
 }
 
+std::optional<StudyRecord> StudyIndexStore::FindByOrthancId(const std::string& orthancId) {
+  return InRead(database_, [&](Transaction& t) { return FindByOrthancId(t, orthancId); });
+}
+
 std::optional<StudyRecord> StudyIndexStore::FindByUid(const std::string& studyUid) {
-  std::vector<StudyRecord> found =
-      Select("WHERE study_uid = ?", {studyUid}, " ORDER BY last_received DESC, orthanc_id LIMIT 1");
+  Transaction transaction(database_, TransactionMode::kRead);
+  std::vector<StudyRecord> found = Select(transaction, "WHERE study_uid = ?", {studyUid},
+                                          " ORDER BY last_received DESC, orthanc_id LIMIT 1");
   if (found.empty()) return std::nullopt;
   return found.front();
 }
@@ -175,31 +187,31 @@ StudyPage StudyIndexStore::Search(const StudyFilter& filter) {
   }
 
   StudyPage page;
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   {
-    Statement count(database_, "SELECT count(*) FROM studies " + where);
+    Statement count(transaction, "SELECT count(*) FROM studies " + where);
     for (size_t i = 0; i < parameters.size(); i++) count.Bind(static_cast<int>(i + 1), parameters[i]);
     count.Step();
     page.total = count.ColumnInt(0);
   }
-  page.studies = Select(where, parameters,
+  page.studies = Select(transaction, where, parameters,
                         std::string(kNewestFirst) + " LIMIT " + std::to_string(filter.limit) + " OFFSET " +
                             std::to_string(filter.offset));
   return page;
 }
 
 std::map<std::string, std::string> StudyIndexStore::LastUpdates() {
-  auto lock = database_.Lock();
-  Statement select(database_, "SELECT orthanc_id, orthanc_last_update FROM studies");
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction, "SELECT orthanc_id, orthanc_last_update FROM studies");
   std::map<std::string, std::string> result;
   while (select.Step()) result[select.ColumnText(0)] = select.ColumnText(1);
   return result;
 }
 
 IndexCounts StudyIndexStore::Counts() {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   Statement select(
-      database_,
+      transaction,
       "SELECT count(*), count(DISTINCT patient_id), coalesce(sum(instance_count), 0) FROM studies");
   select.Step();
   return IndexCounts{select.ColumnInt(0), select.ColumnInt(1), select.ColumnInt(2)};

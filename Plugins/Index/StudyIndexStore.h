@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "Common/Database.h"
+#include "Common/Storage.h"
 #include "Index/StudyRecord.h"
 
 namespace HospitalBridge {
@@ -34,11 +34,15 @@ struct IndexCounts {
 
 class StudyIndexStore {
  public:
-  explicit StudyIndexStore(Database& database) : database_(database) {}
+  explicit StudyIndexStore(IDatabase& database) : database_(database) {}
 
+  // Each on its own, or inside the caller's transaction.
   void Upsert(const StudyRecord& record);
+  void Upsert(Transaction& transaction, const StudyRecord& record);
   void Remove(const std::string& orthancId);
+  void Remove(Transaction& transaction, const std::string& orthancId);
   std::optional<StudyRecord> FindByOrthancId(const std::string& orthancId);
+  std::optional<StudyRecord> FindByOrthancId(Transaction& transaction, const std::string& orthancId);
   // The most recently received study with that StudyInstanceUID.
   std::optional<StudyRecord> FindByUid(const std::string& studyUid);
   // Newest first: study date and time, then reception, then Orthanc ID, so
@@ -52,9 +56,9 @@ class StudyIndexStore {
   void SetState(const std::string& key, const std::string& value);
 
  private:
-  std::vector<StudyRecord> Select(const std::string& whereClause, const std::vector<std::string>& parameters,
-                                  const std::string& tail);
-  Database& database_;
+  static std::vector<StudyRecord> Select(Transaction& transaction, const std::string& whereClause,
+                                         const std::vector<std::string>& parameters, const std::string& tail);
+  IDatabase& database_;
 };
 
 }  // namespace HospitalBridge

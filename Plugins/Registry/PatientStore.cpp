@@ -82,8 +82,9 @@ Json::Value Patient::ToJson() const {
   return json;
 }
 
-std::vector<PatientIdentifier> PatientStore::Identifiers(const std::string& patientId) {
-  Statement select(database_,
+std::vector<PatientIdentifier> PatientStore::Identifiers(Transaction& transaction,
+                                                         const std::string& patientId) {
+  Statement select(transaction,
                    "SELECT site_id, local_id, issuer FROM patient_identifiers WHERE patient_id = ? "
                    "ORDER BY site_id, local_id");
   select.Bind(1, patientId);
@@ -93,42 +94,59 @@ std::vector<PatientIdentifier> PatientStore::Identifiers(const std::string& pati
   return identifiers;
 }
 
-std::optional<Patient> PatientStore::FindWhere(const std::string& where, const std::string& value) {
-  auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM patients WHERE " + where);
+std::optional<Patient> PatientStore::FindWhere(Transaction& transaction, const std::string& where,
+                                               const std::string& value) {
+  Statement select(transaction, std::string("SELECT ") + kColumns + " FROM patients WHERE " + where);
   select.Bind(1, value);
   if (!select.Step()) return std::nullopt;
   Patient patient = Read(select);
-  patient.identifiers = Identifiers(patient.id);
+  patient.identifiers = Identifiers(transaction, patient.id);
   return patient;
 }
 
-std::optional<Patient> PatientStore::Find(const std::string& id) { return FindWhere("id = ?", id); }
+std::optional<Patient> PatientStore::Find(Transaction& transaction, const std::string& id) {
+  return FindWhere(transaction, "id = ?", id);
+}
+
+std::optional<Patient> PatientStore::Find(const std::string& id) {
+  return InRead(database_, [&](Transaction& t) { return Find(t, id); });
+}
+
+std::optional<Patient> PatientStore::FindByNationalId(Transaction& transaction,
+                                                      const std::string& nationalId) {
+  if (nationalId.empty()) return std::nullopt;
+  return FindWhere(transaction, "national_id = ?", nationalId);
+}
 
 std::optional<Patient> PatientStore::FindByNationalId(const std::string& nationalId) {
-  if (nationalId.empty()) return std::nullopt;
-  return FindWhere("national_id = ?", nationalId);
+  return InRead(database_, [&](Transaction& t) { return FindByNationalId(t, nationalId); });
+}
+
+std::optional<Patient> PatientStore::FindByIdentifier(Transaction& transaction, const std::string& siteId,
+                                                      const std::string& localId) {
+  std::string patientId;
+  {
+    Statement select(transaction,
+                     "SELECT patient_id FROM patient_identifiers WHERE site_id = ? AND local_id = ?");
+    select.Bind(1, siteId).Bind(2, localId);
+    if (!select.Step()) return std::nullopt;
+    patientId = select.ColumnText(0);
+  }
+  return Find(transaction, patientId);
 }
 
 std::optional<Patient> PatientStore::FindByIdentifier(const std::string& siteId, const std::string& localId) {
-  auto lock = database_.Lock();
-  Statement select(database_,
-                   "SELECT patient_id FROM patient_identifiers WHERE site_id = ? AND local_id = ?");
-  select.Bind(1, siteId).Bind(2, localId);
-  if (!select.Step()) return std::nullopt;
-  return Find(select.ColumnText(0));
+  return InRead(database_, [&](Transaction& t) { return FindByIdentifier(t, siteId, localId); });
 }
 
-Patient PatientStore::Create(Patient patient) {
-  auto lock = database_.Lock();
-  Transaction transaction(database_);
-  if (FindByNationalId(patient.nationalId)) {
+Patient PatientStore::Create(Transaction& transaction, Patient patient) {
+  if (FindByNationalId(transaction, patient.nationalId)) {
     throw DomainError::Conflict("A patient with this national ID is already registered", patient.nationalId);
   }
   patient.id = NewPatientId();
   patient.createdAt = patient.updatedAt = Time::NowSeconds();
   Statement insert(
-      database_,
+      transaction,
       "INSERT INTO patients (id, national_id, first_name, last_name, birth_date, sex, phone, status, "
       "merged_into, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)");
   insert.Bind(1, patient.id);
@@ -142,20 +160,22 @@ Patient PatientStore::Create(Patient patient) {
       .Bind(9, patient.createdAt)
       .Bind(10, patient.updatedAt)
       .Run();
-  std::vector<PatientIdentifier> identifiers = patient.identifiers;
-  for (const PatientIdentifier& identifier : identifiers) AddIdentifier(patient.id, identifier);
-  transaction.Commit();
-  return *Find(patient.id);
+  for (const PatientIdentifier& identifier : patient.identifiers)
+    AddIdentifier(transaction, patient.id, identifier);
+  return *Find(transaction, patient.id);
 }
 
-void PatientStore::Update(const Patient& patient) {
-  auto lock = database_.Lock();
-  std::optional<Patient> holder = FindByNationalId(patient.nationalId);
+Patient PatientStore::Create(Patient patient) {
+  return InWrite(database_, [&](Transaction& t) { return Create(t, patient); });
+}
+
+void PatientStore::Update(Transaction& transaction, const Patient& patient) {
+  std::optional<Patient> holder = FindByNationalId(transaction, patient.nationalId);
   if (holder && holder->id != patient.id) {
     throw DomainError::Conflict("Another patient has this national ID", holder->id);
   }
   Statement update(
-      database_,
+      transaction,
       "UPDATE patients SET national_id = ?, first_name = ?, last_name = ?, birth_date = ?, sex = ?, "
       "phone = ?, status = ?, updated_at = ? WHERE id = ?");
   BindNationalId(update, 1, patient.nationalId);
@@ -170,19 +190,25 @@ void PatientStore::Update(const Patient& patient) {
       .Run();
 }
 
-void PatientStore::AddIdentifier(const std::string& patientId, const PatientIdentifier& identifier) {
-  auto lock = database_.Lock();
-  Statement holder(database_,
-                   "SELECT patient_id FROM patient_identifiers WHERE site_id = ? AND local_id = ?");
-  holder.Bind(1, identifier.siteId).Bind(2, identifier.localId);
-  if (holder.Step()) {
-    if (holder.ColumnText(0) == patientId) return;
-    throw DomainError::Conflict("This identifier belongs to another patient entry",
-                                identifier.siteId + " " + identifier.localId + " is held by " +
-                                    holder.ColumnText(0) + "; merge the two entries instead");
+void PatientStore::Update(const Patient& patient) {
+  InWrite(database_, [&](Transaction& t) { Update(t, patient); });
+}
+
+void PatientStore::AddIdentifier(Transaction& transaction, const std::string& patientId,
+                                 const PatientIdentifier& identifier) {
+  {
+    Statement holder(transaction,
+                     "SELECT patient_id FROM patient_identifiers WHERE site_id = ? AND local_id = ?");
+    holder.Bind(1, identifier.siteId).Bind(2, identifier.localId);
+    if (holder.Step()) {
+      if (holder.ColumnText(0) == patientId) return;
+      throw DomainError::Conflict("This identifier belongs to another patient entry",
+                                  identifier.siteId + " " + identifier.localId + " is held by " +
+                                      holder.ColumnText(0) + "; merge the two entries instead");
+    }
   }
   Statement insert(
-      database_,
+      transaction,
       "INSERT INTO patient_identifiers (site_id, local_id, issuer, patient_id) VALUES (?, ?, ?, ?)");
   insert.Bind(1, identifier.siteId)
       .Bind(2, identifier.localId)
@@ -191,12 +217,16 @@ void PatientStore::AddIdentifier(const std::string& patientId, const PatientIden
       .Run();
 }
 
+void PatientStore::AddIdentifier(const std::string& patientId, const PatientIdentifier& identifier) {
+  InWrite(database_, [&](Transaction& t) { AddIdentifier(t, patientId, identifier); });
+}
+
 void PatientStore::Merge(const std::string& survivorId, const std::string& mergedId,
                          const std::string& byUser, const std::string& reason) {
-  auto lock = database_.Lock();
   if (survivorId == mergedId) throw DomainError::Invalid("An entry cannot be merged into itself", "from");
-  std::optional<Patient> survivor = Find(survivorId);
-  std::optional<Patient> merged = Find(mergedId);
+  Transaction transaction(database_, TransactionMode::kWrite);
+  std::optional<Patient> survivor = Find(transaction, survivorId);
+  std::optional<Patient> merged = Find(transaction, mergedId);
   if (!survivor) throw DomainError::NotFound("No such patient", survivorId);
   if (!merged) throw DomainError::NotFound("No such patient", mergedId);
   if (!survivor->mergedInto.empty() || !merged->mergedInto.empty()) {
@@ -210,7 +240,6 @@ void PatientStore::Merge(const std::string& survivorId, const std::string& merge
     throw DomainError::Conflict("The two entries have different national IDs",
                                 "they are most likely two people; correct the national ID first");
   }
-  Transaction transaction(database_);
   Json::Value moved(Json::arrayValue);
   for (const PatientIdentifier& identifier : merged->identifiers) {
     Json::Value item(Json::objectValue);
@@ -219,18 +248,18 @@ void PatientStore::Merge(const std::string& survivorId, const std::string& merge
     item["issuer"] = identifier.issuer;
     moved.append(item);
   }
-  Statement move(database_, "UPDATE patient_identifiers SET patient_id = ? WHERE patient_id = ?");
+  Statement move(transaction, "UPDATE patient_identifiers SET patient_id = ? WHERE patient_id = ?");
   move.Bind(1, survivorId).Bind(2, mergedId).Run();
-  int64_t now = Time::NowSeconds();
-  Statement retire(database_,
+  const int64_t now = Time::NowSeconds();
+  Statement retire(transaction,
                    "UPDATE patients SET merged_into = ?, national_id = NULL, updated_at = ? WHERE id = ?");
   retire.Bind(1, survivorId).Bind(2, now).Bind(3, mergedId).Run();
   if (survivor->nationalId.empty() && !merged->nationalId.empty()) {
     survivor->nationalId = merged->nationalId;
   }
   survivor->status = "registered";
-  Update(*survivor);
-  Statement record(database_,
+  Update(transaction, *survivor);
+  Statement record(transaction,
                    "INSERT INTO patient_merges (survivor, merged, identifiers, by_user, reason, at) "
                    "VALUES (?, ?, ?, ?, ?, ?)");
   record.Bind(1, survivorId)
@@ -244,9 +273,9 @@ void PatientStore::Merge(const std::string& survivorId, const std::string& merge
 }
 
 std::vector<PatientMerge> PatientStore::MergesInto(const std::string& survivorId) {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   Statement select(
-      database_,
+      transaction,
       "SELECT survivor, merged, identifiers, by_user, reason, at FROM patient_merges WHERE survivor = ? "
       "ORDER BY at, id");
   select.Bind(1, survivorId);
@@ -286,26 +315,29 @@ PatientPage PatientStore::Search(const PatientFilter& filter) {
     parameters.push_back(Text::LikeContains(word));
     parameters.push_back(Text::LikeContains(word));
   }
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   PatientPage page;
   {
-    Statement count(database_, "SELECT count(*) FROM patients " + where);
+    Statement count(transaction, "SELECT count(*) FROM patients " + where);
     for (size_t i = 0; i < parameters.size(); i++) count.Bind(static_cast<int>(i + 1), parameters[i]);
     count.Step();
     page.total = count.ColumnInt(0);
   }
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM patients " + where +
-                                  " ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT " +
-                                  std::to_string(filter.limit) + " OFFSET " + std::to_string(filter.offset));
-  for (size_t i = 0; i < parameters.size(); i++) select.Bind(static_cast<int>(i + 1), parameters[i]);
-  while (select.Step()) page.patients.push_back(Read(select));
-  for (Patient& patient : page.patients) patient.identifiers = Identifiers(patient.id);
+  {
+    Statement select(transaction,
+                     std::string("SELECT ") + kColumns + " FROM patients " + where +
+                         " ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT " +
+                         std::to_string(filter.limit) + " OFFSET " + std::to_string(filter.offset));
+    for (size_t i = 0; i < parameters.size(); i++) select.Bind(static_cast<int>(i + 1), parameters[i]);
+    while (select.Step()) page.patients.push_back(Read(select));
+  }
+  for (Patient& patient : page.patients) patient.identifiers = Identifiers(transaction, patient.id);
   return page;
 }
 
 int64_t PatientStore::Count() {
-  auto lock = database_.Lock();
-  Statement count(database_, "SELECT count(*) FROM patients WHERE merged_into = ''");
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement count(transaction, "SELECT count(*) FROM patients WHERE merged_into = ''");
   count.Step();
   return count.ColumnInt(0);
 }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "Common/Database.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
@@ -57,23 +57,33 @@ struct PatientPage {
   int64_t total = 0;
 };
 
+// Every operation opens a transaction of its own, or joins the caller's
+// (the overload taking a Transaction) when it is part of a larger change.
 class PatientStore {
  public:
-  explicit PatientStore(Database& database) : database_(database) {}
+  explicit PatientStore(IDatabase& database) : database_(database) {}
 
-  // Gives the entry a new id. DomainError (conflict) when its national ID or one of
-  // its identifiers belongs to another entry.
+  // Gives the entry a new id. DomainError (conflict) when its national ID or
+  // one of its identifiers belongs to another entry.
   Patient Create(Patient patient);
+  Patient Create(Transaction& transaction, Patient patient);
   std::optional<Patient> Find(const std::string& id);
+  std::optional<Patient> Find(Transaction& transaction, const std::string& id);
   std::optional<Patient> FindByNationalId(const std::string& nationalId);
+  std::optional<Patient> FindByNationalId(Transaction& transaction, const std::string& nationalId);
   std::optional<Patient> FindByIdentifier(const std::string& siteId, const std::string& localId);
-  // Demographics and national ID (409 when the national ID is taken).
+  std::optional<Patient> FindByIdentifier(Transaction& transaction, const std::string& siteId,
+                                          const std::string& localId);
+  // Demographics and national ID (conflict when the national ID is taken).
   void Update(const Patient& patient);
-  // 409 when another entry holds it.
+  void Update(Transaction& transaction, const Patient& patient);
+  // Conflict when another entry holds it.
   void AddIdentifier(const std::string& patientId, const PatientIdentifier& identifier);
+  void AddIdentifier(Transaction& transaction, const std::string& patientId,
+                     const PatientIdentifier& identifier);
   // Moves every identifier (and the national ID, if the survivor has none)
-  // of `mergedId` to `survivorId` and records why. 409 for two different
-  // national IDs or an entry merged already.
+  // of `mergedId` to `survivorId` and records why. Conflict for two
+  // different national IDs or an entry merged already.
   void Merge(const std::string& survivorId, const std::string& mergedId, const std::string& byUser,
              const std::string& reason);
   std::vector<PatientMerge> MergesInto(const std::string& survivorId);
@@ -81,9 +91,10 @@ class PatientStore {
   int64_t Count();
 
  private:
-  std::vector<PatientIdentifier> Identifiers(const std::string& patientId);
-  std::optional<Patient> FindWhere(const std::string& where, const std::string& value);
-  Database& database_;
+  static std::vector<PatientIdentifier> Identifiers(Transaction& transaction, const std::string& patientId);
+  static std::optional<Patient> FindWhere(Transaction& transaction, const std::string& where,
+                                          const std::string& value);
+  IDatabase& database_;
 };
 
 }  // namespace HospitalBridge

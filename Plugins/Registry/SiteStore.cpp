@@ -27,11 +27,11 @@ Json::Value Site::ToJson(bool local) const {
 }
 
 void SiteStore::Insert(const Site& site) {
-  auto lock = database_.Lock();
-  if (Find(site.id)) throw DomainError::Conflict("A site with this id already exists", site.id);
+  Transaction transaction(database_, TransactionMode::kWrite);
+  if (Find(transaction, site.id)) throw DomainError::Conflict("A site with this id already exists", site.id);
   int64_t now = Time::NowSeconds();
   Statement insert(
-      database_,
+      transaction,
       "INSERT INTO sites (id, name, address, phone, email, orthanc_peer, created_at, updated_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   insert.Bind(1, site.id)
@@ -43,12 +43,13 @@ void SiteStore::Insert(const Site& site) {
       .Bind(7, now)
       .Bind(8, now)
       .Run();
+  transaction.Commit();
 }
 
 void SiteStore::Update(const Site& site) {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kWrite);
   Statement update(
-      database_,
+      transaction,
       "UPDATE sites SET name = ?, address = ?, phone = ?, email = ?, orthanc_peer = ?, updated_at = ? "
       "WHERE id = ?");
   update.Bind(1, site.name)
@@ -59,26 +60,32 @@ void SiteStore::Update(const Site& site) {
       .Bind(6, Time::NowSeconds())
       .Bind(7, site.id)
       .Run();
+  transaction.Commit();
 }
 
 bool SiteStore::Remove(const std::string& id) {
-  auto lock = database_.Lock();
-  Statement remove(database_, "DELETE FROM sites WHERE id = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM sites WHERE id = ?");
   remove.Bind(1, id).Run();
-  return database_.Changes() > 0;
+  const bool removed = transaction.Changes() > 0;
+  transaction.Commit();
+  return removed;
 }
 
-std::optional<Site> SiteStore::Find(const std::string& id) {
-  auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM sites WHERE id = ?");
+std::optional<Site> SiteStore::Find(Transaction& transaction, const std::string& id) {
+  Statement select(transaction, std::string("SELECT ") + kColumns + " FROM sites WHERE id = ?");
   select.Bind(1, id);
   if (!select.Step()) return std::nullopt;
   return Read(select);
 }
 
+std::optional<Site> SiteStore::Find(const std::string& id) {
+  return InRead(database_, [&](Transaction& t) { return Find(t, id); });
+}
+
 std::vector<Site> SiteStore::List() {
-  auto lock = database_.Lock();
-  Statement select(database_,
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction,
                    std::string("SELECT ") + kColumns + " FROM sites ORDER BY name COLLATE NOCASE, id");
   std::vector<Site> sites;
   while (select.Step()) sites.push_back(Read(select));

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "Common/Database.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
@@ -25,7 +25,7 @@ struct Site {
 
 class SiteStore {
  public:
-  explicit SiteStore(Database& database) : database_(database) {}
+  explicit SiteStore(IDatabase& database) : database_(database) {}
 
   void Insert(const Site& site);  // DomainError (conflict) when the id exists
   void Update(const Site& site);
@@ -34,7 +34,8 @@ class SiteStore {
   std::vector<Site> List();
 
  private:
-  Database& database_;
+  static std::optional<Site> Find(Transaction& transaction, const std::string& id);
+  IDatabase& database_;
 };
 
 }  // namespace HospitalBridge

@@ -17,9 +17,9 @@ std::string HashToken(const std::string& token) { return Crypto::Sha256Hex(token
 std::string SessionStore::Create(int64_t userId, const std::string& remoteIp) {
   std::string token = Crypto::NewToken();
   int64_t now = Time::NowSeconds();
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kWrite);
   Statement insert(
-      database_,
+      transaction,
       "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, remote_ip) "
       "VALUES (?, ?, ?, ?, ?, ?)");
   insert.Bind(1, HashToken(token))
@@ -29,6 +29,7 @@ std::string SessionStore::Create(int64_t userId, const std::string& remoteIp) {
       .Bind(5, now + maxSeconds_)
       .Bind(6, remoteIp)
       .Run();
+  transaction.Commit();
   return token;
 }
 
@@ -36,42 +37,48 @@ std::optional<Session> SessionStore::Resolve(const std::string& token) {
   if (token.empty() || token.size() > 64) return std::nullopt;
   const std::string hash = HashToken(token);
   int64_t now = Time::NowSeconds();
-  auto lock = database_.Lock();
-  Statement select(database_,
+  // A read, except for the rare request that ends or refreshes the session.
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement select(transaction,
                    "SELECT user_id, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = ?");
   select.Bind(1, hash);
   if (!select.Step()) return std::nullopt;
   Session session{hash, select.ColumnInt(0), select.ColumnInt(1), select.ColumnInt(2), select.ColumnInt(3)};
   if (now >= session.expiresAt || now - session.lastSeenAt >= idleSeconds_) {
-    Statement remove(database_, "DELETE FROM sessions WHERE token_hash = ?");
+    Statement remove(transaction, "DELETE FROM sessions WHERE token_hash = ?");
     remove.Bind(1, hash).Run();
+    transaction.Commit();
     return std::nullopt;
   }
   if (now - session.lastSeenAt >= kTouchEverySeconds) {
-    Statement touch(database_, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
+    Statement touch(transaction, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
     touch.Bind(1, now).Bind(2, hash).Run();
     session.lastSeenAt = now;
+    transaction.Commit();
   }
   return session;
 }
 
 void SessionStore::Remove(const std::string& token) {
-  auto lock = database_.Lock();
-  Statement remove(database_, "DELETE FROM sessions WHERE token_hash = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM sessions WHERE token_hash = ?");
   remove.Bind(1, HashToken(token)).Run();
+  transaction.Commit();
 }
 
 void SessionStore::RemoveForUser(int64_t userId) {
-  auto lock = database_.Lock();
-  Statement remove(database_, "DELETE FROM sessions WHERE user_id = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM sessions WHERE user_id = ?");
   remove.Bind(1, userId).Run();
+  transaction.Commit();
 }
 
 void SessionStore::PurgeExpired() {
   int64_t now = Time::NowSeconds();
-  auto lock = database_.Lock();
-  Statement remove(database_, "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?");
   remove.Bind(1, now).Bind(2, now - idleSeconds_).Run();
+  transaction.Commit();
 }
 
 }  // namespace HospitalBridge

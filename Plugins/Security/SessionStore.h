@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "Common/Database.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
@@ -19,7 +19,7 @@ struct Session {
 
 class SessionStore {
  public:
-  SessionStore(Database& database, int idleSeconds, int maxSeconds)
+  SessionStore(IDatabase& database, int idleSeconds, int maxSeconds)
       : database_(database), idleSeconds_(idleSeconds), maxSeconds_(maxSeconds) {}
 
   // Returns the token to put in the cookie (never stored).
@@ -32,7 +32,7 @@ class SessionStore {
   int MaxSeconds() const { return maxSeconds_; }
 
  private:
-  Database& database_;
+  IDatabase& database_;
   int idleSeconds_;
   int maxSeconds_;
 };

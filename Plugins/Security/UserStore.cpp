@@ -22,35 +22,50 @@ User Read(Statement& row) {
 }  // namespace
 
 User UserStore::Create(const std::string& username, const std::string& passwordHash, Role role) {
-  auto lock = database_.Lock();
-  if (FindByName(username)) throw DomainError::Conflict("A user with this name already exists", username);
-  int64_t now = Time::NowSeconds();
-  Statement insert(database_,
+  Transaction transaction(database_, TransactionMode::kWrite);
+  if (FindByName(transaction, username)) {
+    throw DomainError::Conflict("A user with this name already exists", username);
+  }
+  const int64_t now = Time::NowSeconds();
+  Statement insert(transaction,
                    "INSERT INTO users (username, password_hash, role, disabled, created_at, updated_at) "
-                   "VALUES (?, ?, ?, 0, ?, ?)");
-  insert.Bind(1, username).Bind(2, passwordHash).Bind(3, RoleName(role)).Bind(4, now).Bind(5, now).Run();
-  return *FindById(database_.LastInsertRowId());
+                   "VALUES (?, ?, ?, 0, ?, ?) RETURNING id");
+  insert.Bind(1, username).Bind(2, passwordHash).Bind(3, RoleName(role)).Bind(4, now).Bind(5, now);
+  insert.Step();
+  const int64_t id = insert.ColumnInt(0);
+  insert.Reset();
+  User user = *FindById(transaction, id);
+  transaction.Commit();
+  return user;
 }
 
-std::optional<User> UserStore::FindByName(const std::string& username) {
-  auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM users WHERE username = ?");
+std::optional<User> UserStore::FindByName(Transaction& transaction, const std::string& username) {
+  Statement select(transaction, std::string("SELECT ") + kColumns + " FROM users WHERE username = ?");
   select.Bind(1, username);
   if (!select.Step()) return std::nullopt;
   return Read(select);
 }
 
-std::optional<User> UserStore::FindById(int64_t id) {
-  auto lock = database_.Lock();
-  Statement select(database_, std::string("SELECT ") + kColumns + " FROM users WHERE id = ?");
+std::optional<User> UserStore::FindById(Transaction& transaction, int64_t id) {
+  Statement select(transaction, std::string("SELECT ") + kColumns + " FROM users WHERE id = ?");
   select.Bind(1, id);
   if (!select.Step()) return std::nullopt;
   return Read(select);
 }
 
+std::optional<User> UserStore::FindByName(const std::string& username) {
+  Transaction transaction(database_, TransactionMode::kRead);
+  return FindByName(transaction, username);
+}
+
+std::optional<User> UserStore::FindById(int64_t id) {
+  Transaction transaction(database_, TransactionMode::kRead);
+  return FindById(transaction, id);
+}
+
 std::vector<User> UserStore::List() {
-  auto lock = database_.Lock();
-  Statement select(database_,
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction,
                    std::string("SELECT ") + kColumns + " FROM users ORDER BY username COLLATE NOCASE");
   std::vector<User> users;
   while (select.Step()) users.push_back(Read(select));
@@ -58,8 +73,8 @@ std::vector<User> UserStore::List() {
 }
 
 void UserStore::Update(const User& user) {
-  auto lock = database_.Lock();
-  Statement update(database_,
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement update(transaction,
                    "UPDATE users SET password_hash = ?, role = ?, disabled = ?, updated_at = ? WHERE id = ?");
   update.Bind(1, user.passwordHash)
       .Bind(2, RoleName(user.role))
@@ -67,17 +82,20 @@ void UserStore::Update(const User& user) {
       .Bind(4, Time::NowSeconds())
       .Bind(5, user.id)
       .Run();
+  transaction.Commit();
 }
 
 void UserStore::RecordLogin(int64_t id, int64_t when) {
-  auto lock = database_.Lock();
-  Statement update(database_, "UPDATE users SET last_login_at = ? WHERE id = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement update(transaction, "UPDATE users SET last_login_at = ? WHERE id = ?");
   update.Bind(1, when).Bind(2, id).Run();
+  transaction.Commit();
 }
 
 int UserStore::CountOtherActiveAdmins(int64_t exceptId) {
-  auto lock = database_.Lock();
-  Statement count(database_, "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?");
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement count(transaction,
+                  "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?");
   count.Bind(1, exceptId);
   count.Step();
   return static_cast<int>(count.ColumnInt(0));

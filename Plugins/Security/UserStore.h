@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "Common/Database.h"
 #include "Common/Identity.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
@@ -23,7 +23,7 @@ struct User {
 
 class UserStore {
  public:
-  explicit UserStore(Database& database) : database_(database) {}
+  explicit UserStore(IDatabase& database) : database_(database) {}
 
   // Throws DomainError (conflict) when the name is taken (names ignore case).
   User Create(const std::string& username, const std::string& passwordHash, Role role);
@@ -37,7 +37,9 @@ class UserStore {
   int CountOtherActiveAdmins(int64_t exceptId);
 
  private:
-  Database& database_;
+  static std::optional<User> FindByName(Transaction& transaction, const std::string& username);
+  static std::optional<User> FindById(Transaction& transaction, int64_t id);
+  IDatabase& database_;
 };
 
 }  // namespace HospitalBridge

@@ -12,20 +12,21 @@ const char* const kColumns =
     "s.last_used_at, s.printed_at, s.auto, s.replaces, s.replaced_by, s.note, "
     "EXISTS (SELECT 1 FROM share_pending_slips p WHERE p.share_id = s.id)";
 
-// The same conditions as Share::Status, for filtering in SQL; ?1 is now.
+// The same conditions as Share::Status, for filtering in SQL; each takes the
+// current time as its one parameter.
 std::string StatusCondition(const std::string& status) {
-  if (status == "revoked") return "s.revoked_at > 0 AND ?1 = ?1";
-  if (status == "expired") return "s.revoked_at = 0 AND s.expires_at <= ?1";
-  if (status == "locked") return "s.revoked_at = 0 AND s.expires_at > ?1 AND s.locked_at > 0";
+  if (status == "revoked") return "s.revoked_at > 0 AND ? > 0";
+  if (status == "expired") return "s.revoked_at = 0 AND s.expires_at <= ?";
+  if (status == "locked") return "s.revoked_at = 0 AND s.expires_at > ? AND s.locked_at > 0";
   if (status == "used-up") {
-    return "s.revoked_at = 0 AND s.expires_at > ?1 AND s.locked_at = 0 AND s.max_uses IS NOT NULL AND "
+    return "s.revoked_at = 0 AND s.expires_at > ? AND s.locked_at = 0 AND s.max_uses IS NOT NULL AND "
            "s.uses >= s.max_uses";
   }
   if (status == "active") {
-    return "s.revoked_at = 0 AND s.expires_at > ?1 AND s.locked_at = 0 AND (s.max_uses IS NULL OR s.uses < "
+    return "s.revoked_at = 0 AND s.expires_at > ? AND s.locked_at = 0 AND (s.max_uses IS NULL OR s.uses < "
            "s.max_uses)";
   }
-  return "?1 = ?1";
+  return "? > 0";
 }
 }  // namespace
 
@@ -48,10 +49,9 @@ void ShareStore::BindAll(Statement& statement, const std::vector<Parameter>& par
   }
 }
 
-std::vector<Share> ShareStore::Select(const std::string& whereClause,
+std::vector<Share> ShareStore::Select(Transaction& transaction, const std::string& whereClause,
                                       const std::vector<Parameter>& parameters, const std::string& tail) {
-  auto lock = database_.Lock();
-  Statement select(database_,
+  Statement select(transaction,
                    std::string("SELECT ") + kColumns + " FROM shares s WHERE " + whereClause + " " + tail);
   BindAll(select, parameters);
   std::vector<Share> shares;
@@ -91,25 +91,26 @@ std::vector<Share> ShareStore::Select(const std::string& whereClause,
     s.slipPending = select.ColumnInt(c++) != 0;
     shares.push_back(std::move(s));
   }
-  for (Share& share : shares) LoadStudies(share);
+  for (Share& share : shares) LoadStudies(transaction, share);
   return shares;
 }
 
-void ShareStore::LoadStudies(Share& share) {
-  Statement select(database_,
-                   "SELECT orthanc_id, study_uid FROM share_studies WHERE share_id = ? ORDER BY rowid");
+void ShareStore::LoadStudies(Transaction& transaction, Share& share) {
+  Statement select(transaction,
+                   "SELECT orthanc_id, study_uid FROM share_studies WHERE share_id = ? ORDER BY " +
+                       transaction.Dialect().InsertionOrder());
   select.Bind(1, share.id);
   while (select.Step()) share.studies.push_back(ShareStudyRef{select.ColumnText(0), select.ColumnText(1)});
 }
 
 int64_t ShareStore::Insert(const Share& share, const PendingSlip& slip) {
-  auto lock = database_.Lock();
-  Transaction transaction(database_);
+  Transaction transaction(database_, TransactionMode::kWrite);
   Statement insert(
-      database_,
+      transaction,
       "INSERT INTO shares (token_hash, scope, patient_id, registry_patient, patient_name, birth_date, "
       "second_factor, secret_salt, secret_hash, can_download, max_uses, created_at, created_by, "
-      "expires_at, auto, replaces, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "expires_at, auto, replaces, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "RETURNING id");
   insert.BindBlob(1, share.tokenHash)
       .Bind(2, share.scope)
       .Bind(3, share.patientId)
@@ -134,14 +135,17 @@ int64_t ShareStore::Insert(const Share& share, const PendingSlip& slip) {
   } else {
     insert.BindNull(16);
   }
-  insert.Bind(17, share.note).Run();
-  const int64_t id = database_.LastInsertRowId();
+  insert.Bind(17, share.note);
+  insert.Step();
+  const int64_t id = insert.ColumnInt(0);
+  insert.Reset();
   for (const ShareStudyRef& study : share.studies) {
-    Statement add(database_,
-                  "INSERT OR IGNORE INTO share_studies (share_id, orthanc_id, study_uid) VALUES (?, ?, ?)");
+    Statement add(transaction,
+                  "INSERT INTO share_studies (share_id, orthanc_id, study_uid) VALUES (?, ?, ?) ON CONFLICT "
+                  "DO NOTHING");
     add.Bind(1, id).Bind(2, study.orthancId).Bind(3, study.studyUid).Run();
   }
-  Statement pending(database_,
+  Statement pending(transaction,
                     "INSERT INTO share_pending_slips (share_id, token, pin, public_url, created_at) "
                     "VALUES (?, ?, ?, ?, ?)");
   pending.Bind(1, id)
@@ -155,17 +159,24 @@ int64_t ShareStore::Insert(const Share& share, const PendingSlip& slip) {
 }
 
 std::optional<Share> ShareStore::Find(int64_t id) {
-  std::vector<Share> found = Select("s.id = ?", {NumberParam(id)}, "");
+  Transaction transaction(database_, TransactionMode::kRead);
+  std::vector<Share> found = Select(transaction, "s.id = ?", {NumberParam(id)}, "");
   if (found.empty()) return std::nullopt;
   return found.front();
 }
 
 std::optional<Share> ShareStore::FindByTokenHash(const std::string& tokenHash) {
-  auto lock = database_.Lock();
-  Statement select(database_, "SELECT id FROM shares WHERE token_hash = ?");
-  select.BindBlob(1, tokenHash);
-  if (!select.Step()) return std::nullopt;
-  return Find(select.ColumnInt(0));
+  Transaction transaction(database_, TransactionMode::kRead);
+  int64_t id = 0;
+  {
+    Statement select(transaction, "SELECT id FROM shares WHERE token_hash = ?");
+    select.BindBlob(1, tokenHash);
+    if (!select.Step()) return std::nullopt;
+    id = select.ColumnInt(0);
+  }
+  std::vector<Share> found = Select(transaction, "s.id = ?", {NumberParam(id)}, "");
+  if (found.empty()) return std::nullopt;
+  return found.front();
 }
 
 SharePage ShareStore::List(const ShareFilter& filter, int64_t now) {
@@ -186,82 +197,92 @@ SharePage ShareStore::List(const ShareFilter& filter, int64_t now) {
     parameters.push_back(TextParam(Text::LikeContains(filter.text)));
   }
   SharePage page;
+  Transaction transaction(database_, TransactionMode::kRead);
   {
-    auto lock = database_.Lock();
-    Statement count(database_, "SELECT COUNT(*) FROM shares s WHERE " + where);
+    Statement count(transaction, "SELECT COUNT(*) FROM shares s WHERE " + where);
     BindAll(count, parameters);
     if (count.Step()) page.total = count.ColumnInt(0);
   }
   std::vector<Parameter> paged = parameters;
   paged.push_back(NumberParam(filter.limit));
   paged.push_back(NumberParam(filter.offset));
-  page.shares = Select(where, paged, "ORDER BY s.created_at DESC, s.id DESC LIMIT ? OFFSET ?");
+  page.shares = Select(transaction, where, paged, "ORDER BY s.created_at DESC, s.id DESC LIMIT ? OFFSET ?");
   return page;
 }
 
 std::vector<Share> ShareStore::PendingSlips(int64_t now) {
+  Transaction transaction(database_, TransactionMode::kRead);
   return Select(
+      transaction,
       StatusCondition("active") + " AND EXISTS (SELECT 1 FROM share_pending_slips p WHERE p.share_id = s.id)",
       {NumberParam(now)}, "ORDER BY s.created_at, s.id");
 }
 
 bool ShareStore::Revoke(int64_t id, const std::string& by, const std::string& reason, int64_t now) {
-  auto lock = database_.Lock();
-  Transaction transaction(database_);
+  Transaction transaction(database_, TransactionMode::kWrite);
   Statement update(
-      database_,
+      transaction,
       "UPDATE shares SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at = 0");
   update.Bind(1, now).Bind(2, by).Bind(3, reason).Bind(4, id).Run();
-  const bool changed = database_.Changes() > 0;
+  const bool changed = transaction.Changes() > 0;
   // A revoked link needs no slip, and its phones are signed out at once.
-  Statement slip(database_, "DELETE FROM share_pending_slips WHERE share_id = ?");
+  Statement slip(transaction, "DELETE FROM share_pending_slips WHERE share_id = ?");
   slip.Bind(1, id).Run();
-  Statement sessions(database_, "DELETE FROM share_sessions WHERE share_id = ?");
+  Statement sessions(transaction, "DELETE FROM share_sessions WHERE share_id = ?");
   sessions.Bind(1, id).Run();
   transaction.Commit();
   return changed;
 }
 
 void ShareStore::SetReplacedBy(int64_t id, int64_t newId) {
-  auto lock = database_.Lock();
-  Statement update(database_, "UPDATE shares SET replaced_by = ? WHERE id = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement update(transaction, "UPDATE shares SET replaced_by = ? WHERE id = ?");
   update.Bind(1, newId).Bind(2, id).Run();
+  transaction.Commit();
 }
 
 int64_t ShareStore::ReserveUnlockAttempt(int64_t id, int maxFailures, int64_t now) {
   // One statement, so that simultaneous unlocks take distinct tries: the try
   // counts as failed until the secret proves right, and the last one locks
   // the link at once (cleared again if it was right).
-  auto lock = database_.Lock();
-  Statement update(database_,
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement update(transaction,
                    "UPDATE shares SET failed_attempts = failed_attempts + 1, "
                    "locked_at = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE locked_at END "
                    "WHERE id = ? AND locked_at = 0 AND failed_attempts < ?");
   update.Bind(1, maxFailures).Bind(2, now).Bind(3, id).Bind(4, maxFailures).Run();
-  if (database_.Changes() == 0) return 0;
-  Statement select(database_, "SELECT failed_attempts FROM shares WHERE id = ?");
-  select.Bind(1, id);
-  return select.Step() ? select.ColumnInt(0) : 0;
+  if (transaction.Changes() == 0) return 0;
+  int64_t attempt = 0;
+  {
+    Statement select(transaction, "SELECT failed_attempts FROM shares WHERE id = ?");
+    select.Bind(1, id);
+    attempt = select.Step() ? select.ColumnInt(0) : 0;
+  }
+  transaction.Commit();
+  return attempt;
 }
 
 void ShareStore::ClearLock(int64_t id) {
-  auto lock = database_.Lock();
-  Statement update(database_, "UPDATE shares SET failed_attempts = 0, locked_at = 0 WHERE id = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement update(transaction, "UPDATE shares SET failed_attempts = 0, locked_at = 0 WHERE id = ?");
   update.Bind(1, id).Run();
+  transaction.Commit();
 }
 
 bool ShareStore::RecordUse(int64_t id, int64_t now) {
-  auto lock = database_.Lock();
-  Statement update(database_,
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement update(transaction,
                    "UPDATE shares SET uses = uses + 1, last_used_at = ?, failed_attempts = 0, locked_at = 0 "
                    "WHERE id = ? AND (max_uses IS NULL OR uses < max_uses)");
   update.Bind(1, now).Bind(2, id).Run();
-  return database_.Changes() > 0;
+  const bool used = transaction.Changes() > 0;
+  transaction.Commit();
+  return used;
 }
 
 std::vector<int64_t> ShareStore::ActiveForRegistryPatient(const std::string& registryPatient, int64_t now) {
-  auto lock = database_.Lock();
-  Statement select(database_,
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction,
                    "SELECT id FROM shares WHERE registry_patient = ? AND revoked_at = 0 AND expires_at > ?");
   select.Bind(1, registryPatient).Bind(2, now);
   std::vector<int64_t> ids;
@@ -270,8 +291,8 @@ std::vector<int64_t> ShareStore::ActiveForRegistryPatient(const std::string& reg
 }
 
 bool ShareStore::HasAutomaticShare(const std::string& orthancStudyId) {
-  auto lock = database_.Lock();
-  Statement select(database_,
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction,
                    "SELECT 1 FROM share_studies st JOIN shares s ON s.id = st.share_id "
                    "WHERE st.orthanc_id = ? AND s.auto = 1 LIMIT 1");
   select.Bind(1, orthancStudyId);
@@ -279,22 +300,22 @@ bool ShareStore::HasAutomaticShare(const std::string& orthancStudyId) {
 }
 
 int64_t ShareStore::CountActive(int64_t now) {
-  auto lock = database_.Lock();
-  Statement count(database_, "SELECT COUNT(*) FROM shares s WHERE " + StatusCondition("active"));
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement count(transaction, "SELECT COUNT(*) FROM shares s WHERE " + StatusCondition("active"));
   count.Bind(1, now);
   return count.Step() ? count.ColumnInt(0) : 0;
 }
 
 int64_t ShareStore::CountPendingSlips() {
-  auto lock = database_.Lock();
-  Statement count(database_, "SELECT COUNT(*) FROM share_pending_slips");
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement count(transaction, "SELECT COUNT(*) FROM share_pending_slips");
   return count.Step() ? count.ColumnInt(0) : 0;
 }
 
 std::optional<PendingSlip> ShareStore::FindPendingSlip(int64_t shareId) {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   Statement select(
-      database_,
+      transaction,
       "SELECT share_id, token, pin, public_url, created_at FROM share_pending_slips WHERE share_id = ?");
   select.Bind(1, shareId);
   if (!select.Step()) return std::nullopt;
@@ -303,57 +324,64 @@ std::optional<PendingSlip> ShareStore::FindPendingSlip(int64_t shareId) {
 }
 
 void ShareStore::MarkPrinted(int64_t shareId, int64_t now) {
-  auto lock = database_.Lock();
-  Transaction transaction(database_);
-  Statement remove(database_, "DELETE FROM share_pending_slips WHERE share_id = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM share_pending_slips WHERE share_id = ?");
   remove.Bind(1, shareId).Run();
-  Statement update(database_, "UPDATE shares SET printed_at = ? WHERE id = ? AND printed_at = 0");
+  Statement update(transaction, "UPDATE shares SET printed_at = ? WHERE id = ? AND printed_at = 0");
   update.Bind(1, now).Bind(2, shareId).Run();
   transaction.Commit();
 }
 
 int ShareStore::PurgePendingSlips(int64_t before) {
-  auto lock = database_.Lock();
-  Statement remove(database_, "DELETE FROM share_pending_slips WHERE created_at < ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM share_pending_slips WHERE created_at < ?");
   remove.Bind(1, before).Run();
-  return database_.Changes();
+  const int removed = static_cast<int>(transaction.Changes());
+  transaction.Commit();
+  return removed;
 }
 
 void ShareStore::CreateSession(const std::string& sessionHash, int64_t shareId, int64_t expiresAt,
                                const std::string& ip, int64_t now) {
-  auto lock = database_.Lock();
-  Statement insert(database_,
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement insert(transaction,
                    "INSERT INTO share_sessions (session_hash, share_id, created_at, expires_at, ip) VALUES "
                    "(?, ?, ?, ?, ?)");
   insert.BindBlob(1, sessionHash).Bind(2, shareId).Bind(3, now).Bind(4, expiresAt).Bind(5, ip).Run();
+  transaction.Commit();
 }
 
 std::optional<ShareStore::Session> ShareStore::FindSession(const std::string& sessionHash, int64_t now) {
-  auto lock = database_.Lock();
+  Transaction transaction(database_, TransactionMode::kRead);
   Statement select(
-      database_, "SELECT share_id, expires_at FROM share_sessions WHERE session_hash = ? AND expires_at > ?");
+      transaction,
+      "SELECT share_id, expires_at FROM share_sessions WHERE session_hash = ? AND expires_at > ?");
   select.BindBlob(1, sessionHash).Bind(2, now);
   if (!select.Step()) return std::nullopt;
   return Session{select.ColumnInt(0), select.ColumnInt(1)};
 }
 
 void ShareStore::DeleteSession(const std::string& sessionHash) {
-  auto lock = database_.Lock();
-  Statement remove(database_, "DELETE FROM share_sessions WHERE session_hash = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM share_sessions WHERE session_hash = ?");
   remove.BindBlob(1, sessionHash).Run();
+  transaction.Commit();
 }
 
 void ShareStore::DeleteSessionsOfShare(int64_t shareId) {
-  auto lock = database_.Lock();
-  Statement remove(database_, "DELETE FROM share_sessions WHERE share_id = ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM share_sessions WHERE share_id = ?");
   remove.Bind(1, shareId).Run();
+  transaction.Commit();
 }
 
 int ShareStore::PurgeSessions(int64_t now) {
-  auto lock = database_.Lock();
-  Statement remove(database_, "DELETE FROM share_sessions WHERE expires_at <= ?");
+  Transaction transaction(database_, TransactionMode::kWrite);
+  Statement remove(transaction, "DELETE FROM share_sessions WHERE expires_at <= ?");
   remove.Bind(1, now).Run();
-  return database_.Changes();
+  const int removed = static_cast<int>(transaction.Changes());
+  transaction.Commit();
+  return removed;
 }
 
 }  // namespace HospitalBridge

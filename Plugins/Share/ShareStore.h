@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "Common/Database.h"
+#include "Common/Storage.h"
 
 namespace HospitalBridge {
 
@@ -79,7 +79,7 @@ struct SharePage {
 
 class ShareStore {
  public:
-  explicit ShareStore(Database& database) : database_(database) {}
+  explicit ShareStore(IDatabase& database) : database_(database) {}
 
   // Inserts the share, its studies and the slip to print in one transaction;
   // returns the new id.
@@ -133,11 +133,11 @@ class ShareStore {
   static Parameter NumberParam(int64_t value) { return Parameter{false, "", value}; }
   static void BindAll(Statement& statement, const std::vector<Parameter>& parameters);
   // `whereClause` and `tail` are SQL written here, values only as parameters.
-  std::vector<Share> Select(const std::string& whereClause, const std::vector<Parameter>& parameters,
-                            const std::string& tail);
-  void LoadStudies(Share& share);
+  std::vector<Share> Select(Transaction& transaction, const std::string& whereClause,
+                            const std::vector<Parameter>& parameters, const std::string& tail);
+  void LoadStudies(Transaction& transaction, Share& share);
 
-  Database& database_;
+  IDatabase& database_;
 };
 
 }  // namespace HospitalBridge

@@ -41,7 +41,8 @@ void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
     answer["registry"]["patients"] = static_cast<Json::Int64>(s.patients.Count());
     answer["registry"]["sites"] = static_cast<Json::UInt64>(s.sites.List().size() + 1);
 
-    answer["database"]["path"] = s.database.Path();
+    answer["database"]["path"] = s.config.databasePath;
+    answer["database"]["engine"] = s.database.Dialect().Name();
     answer["database"]["schema_version"] = SchemaVersion(s.database);
     answer["database"]["status"] = "ok";
 

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "Common/Configuration.h"
-#include "Common/Database.h"
 #include "Common/OrthancRest.h"
 #include "Common/Router.h"
+#include "Common/Storage.h"
 #include "Index/IndexWorker.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
@@ -17,7 +17,7 @@ namespace HospitalBridge {
 
 struct SystemInfoSources {
   const Configuration& config;
-  Database& database;
+  IDatabase& database;
   StudyIndexStore& studies;
   IndexWorker* worker;  // null when the study index is switched off
   IOrthancRest& orthanc;

@@ -37,13 +37,13 @@
 #include <string>
 #include <vector>
 
-#include "Common/AuditEvent.h"
-#include "Audit/AuditStore.h"
 #include "../common/BenchSupport.h"
-#include "Common/Database.h"
+#include "Audit/AuditStore.h"
+#include "Common/AuditEvent.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
 #include "Common/Migrations.h"
+#include "Common/SqliteDatabase.h"
 #include "Common/Time.h"
 
 namespace {
@@ -122,7 +122,6 @@ Options ParseOptions(int argc, char** argv) {
 }
 
 // splitmix64's finalizer.
-
 
 std::string PatientId(uint64_t seed, int64_t index) {
   static const char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -296,10 +295,6 @@ AuditEvent MakeEvent(int64_t serial, const Options& options, Random& random, con
   return event;
 }
 
-
-
-
-
 std::string IsoDay(int64_t ms) { return Time::FormatIsoUtc(ms / 1000).substr(0, 10); }
 
 bool Exists(const std::string& path) {
@@ -308,7 +303,7 @@ bool Exists(const std::string& path) {
 }
 
 void Populate(const Options& options, Json::Value& summary) {
-  Database database(options.database);
+  SqliteDatabase database(options.database);
   MigrateDatabase(database, EmbeddedMigrations());
   AuditStore store(database);
   if (store.Count() > 0) throw std::runtime_error("the audit table is not empty");
@@ -352,9 +347,10 @@ void Populate(const Options& options, Json::Value& summary) {
       appendSeconds > 0 ? static_cast<double>(serial) / appendSeconds : 0.0;
 }
 
-std::string Plan(Database& database, const std::string& where) {
+std::string Plan(IDatabase& database, const std::string& where) {
   std::string text;
-  Statement explain(database,
+  Transaction transaction(database, TransactionMode::kRead);
+  Statement explain(transaction,
                     "EXPLAIN QUERY PLAN SELECT * FROM audit_events " + where + " ORDER BY id DESC LIMIT 100");
   while (explain.Step()) text += (text.empty() ? "" : "; ") + explain.ColumnText(3);
   return text;
@@ -413,7 +409,7 @@ Json::Value ToJson(int64_t count, const Timed& t) {
 }
 
 void Benchmark(const Options& options, Json::Value& summary) {
-  Database database(options.database);
+  SqliteDatabase database(options.database);
   MigrateDatabase(database, EmbeddedMigrations());
   AuditStore store(database);
   const int64_t events = store.Count();

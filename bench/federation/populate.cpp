@@ -42,11 +42,11 @@
 #include <vector>
 
 #include "../common/BenchSupport.h"
-#include "Common/Database.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
 #include "Common/Migrations.h"
+#include "Common/SqliteDatabase.h"
 #include "Common/Time.h"
 #include "Federation/FederationService.h"
 #include "Index/StudyIndexStore.h"
@@ -135,7 +135,6 @@ Options ParseOptions(int argc, char** argv) {
 }
 
 // splitmix64's finalizer: a bijection on 64 bits.
-
 
 std::string NationalId(int64_t index) {
   uint64_t value =
@@ -268,7 +267,6 @@ StudyRecord MakeStudy(const Patient& patient, int siteNumber, int64_t serial, co
   return study;
 }
 
-
 void Progress(const char* what, int64_t done, int64_t total, Clock::time_point started) {
   double elapsed = Seconds(started);
   std::printf("  %s: %" PRId64 " / %" PRId64 " (%.0f%%) in %.1f s, %.0f/s\n", what, done, total,
@@ -277,15 +275,12 @@ void Progress(const char* what, int64_t done, int64_t total, Clock::time_point s
   std::fflush(stdout);
 }
 
-int64_t CountRows(Database& database, const std::string& table) {
-  auto lock = database.Lock();
-  Statement count(database, "SELECT count(*) FROM " + table);
+int64_t CountRows(IDatabase& database, const std::string& table) {
+  Transaction transaction(database, TransactionMode::kRead);
+  Statement count(transaction, "SELECT count(*) FROM " + table);
   count.Step();
   return count.ColumnInt(0);
 }
-
-
-
 
 class NoPeers : public IPeerClient {
  public:
@@ -304,10 +299,10 @@ struct Populated {
 
 Populated Populate(const Options& options) {
   Populated result;
-  Database database(options.database);
+  SqliteDatabase database(options.database);
   MigrateDatabase(database, EmbeddedMigrations());
   // Bulk-load settings of this connection only (see the top of the file).
-  database.Execute(
+  database.Pragma(
       "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; "
       "PRAGMA temp_store=MEMORY; PRAGMA locking_mode=EXCLUSIVE;");
   PatientStore patients(database);
@@ -380,7 +375,7 @@ Populated Populate(const Options& options) {
     result.studySeconds = Seconds(started);
     result.studiesInserted = serial;
   }
-  database.Execute("PRAGMA locking_mode=NORMAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  database.Pragma("PRAGMA locking_mode=NORMAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
   return result;
 }
 
@@ -398,7 +393,7 @@ struct LookupResult {
 // pragmas, SQLite's default page cache), as Orthanc would open it.
 LookupResult Benchmark(const Options& options, const std::vector<std::string>& withStudies) {
   LookupResult result;
-  Database database(options.database);
+  SqliteDatabase database(options.database);
   MigrateDatabase(database, EmbeddedMigrations());
   PatientStore patients(database);
   StudyIndexStore studies(database);
@@ -449,9 +444,10 @@ LookupResult Benchmark(const Options& options, const std::vector<std::string>& w
 
 std::vector<std::string> SampleFromDatabase(const Options& options) {
   // On an existing file: national IDs of patients that have studies here.
-  Database database(options.database);
+  SqliteDatabase database(options.database);
   std::vector<std::string> ids;
-  Statement select(database, "SELECT DISTINCT patient_id FROM studies LIMIT 400");
+  Transaction transaction(database, TransactionMode::kRead);
+  Statement select(transaction, "SELECT DISTINCT patient_id FROM studies LIMIT 400");
   while (select.Step()) ids.push_back(select.ColumnText(0));
   return ids;
 }

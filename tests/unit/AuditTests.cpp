@@ -48,7 +48,7 @@ class Audit : public ::testing::Test {
       events.push_back(Event(i % 2 ? "study.viewed" : "login", "desk", 1000000 + i * 1000));
     store->Append(events);
   }
-  std::unique_ptr<Database> database;
+  std::unique_ptr<SqliteDatabase> database;
   std::unique_ptr<AuditStore> store;
 };
 
@@ -71,7 +71,7 @@ TEST_F(Audit, EventsAreChainedAndVerify) {
 }
 
 TEST_F(Audit, AnEditedRowIsNamed) {
-  database->Execute("UPDATE audit_events SET outcome = 'denied' WHERE id = 4");
+  ExecuteSql(*database, "UPDATE audit_events SET outcome = 'denied' WHERE id = 4");
   ChainVerdict verdict = store->Verify();
   EXPECT_FALSE(verdict.ok);
   EXPECT_EQ(4, verdict.brokenId);
@@ -79,7 +79,7 @@ TEST_F(Audit, AnEditedRowIsNamed) {
 }
 
 TEST_F(Audit, ARemovedRowIsNamed) {
-  database->Execute("DELETE FROM audit_events WHERE id = 6");
+  ExecuteSql(*database, "DELETE FROM audit_events WHERE id = 6");
   ChainVerdict verdict = store->Verify();
   EXPECT_FALSE(verdict.ok);
   EXPECT_EQ(6, verdict.brokenId);
@@ -90,8 +90,12 @@ TEST_F(Audit, ARewrittenRowWithARecomputedHashBreaksTheNextLink) {
   AuditEvent forged = store->Query(AuditFilter()).events[6];  // id 4
   forged.actorName = "nobody";
   forged.hash = AuditEvent::ChainHash(forged.prevHash, forged.Canonical());
-  Statement rewrite(*database, "UPDATE audit_events SET actor_name = ?, hash = ? WHERE id = ?");
-  rewrite.Bind(1, forged.actorName).Bind(2, forged.hash).Bind(3, forged.id).Run();
+  {
+    Transaction transaction(*database, TransactionMode::kWrite);
+    Statement rewrite(transaction, "UPDATE audit_events SET actor_name = ?, hash = ? WHERE id = ?");
+    rewrite.Bind(1, forged.actorName).Bind(2, forged.hash).Bind(3, forged.id).Run();
+    transaction.Commit();
+  }
   ChainVerdict verdict = store->Verify();
   EXPECT_FALSE(verdict.ok);
   EXPECT_EQ(5, verdict.brokenId);

@@ -15,8 +15,7 @@ class Consent : public ::testing::Test {
     patients = std::make_unique<PatientStore>(*database);
     studies = std::make_unique<StudyIndexStore>(*database);
     store = std::make_unique<ConsentStore>(*database);
-    service = std::make_unique<ConsentService>(*store, *patients, *studies, *database, ConsentSettings(),
-                                               "HOS-001");
+    service = std::make_unique<ConsentService>(*store, *patients, *studies, ConsentSettings(), "HOS-001");
     Patient jane;
     jane.nationalId = "199012345678";
     jane.lastName = "DOE";
@@ -41,7 +40,7 @@ class Consent : public ::testing::Test {
     record.recordedBy = "desk";
     return service->Record(record, "");
   }
-  std::unique_ptr<Database> database;
+  std::unique_ptr<SqliteDatabase> database;
   std::unique_ptr<PatientStore> patients;
   std::unique_ptr<StudyIndexStore> studies;
   std::unique_ptr<ConsentStore> store;

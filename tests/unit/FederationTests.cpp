@@ -118,7 +118,7 @@ class Federation : public ::testing::Test {
 
   Configuration config;
   FakePeers peers;
-  std::unique_ptr<Database> database;
+  std::unique_ptr<SqliteDatabase> database;
   std::unique_ptr<SiteStore> sites;
   std::unique_ptr<PatientStore> patients;
   std::unique_ptr<StudyIndexStore> studies;
@@ -259,7 +259,8 @@ TEST_F(Federation, RetrievePullsEachInstanceOnceAndRecordsTheOrigin) {
   EXPECT_EQ(2, second["instances_skipped"].asInt());
   EXPECT_EQ(2, fileRequests);
   EXPECT_EQ(2, uploads()) << "nothing stored twice";
-  Statement origin(*database, "SELECT site_id FROM study_origins WHERE study_uid = '1.2.2'");
+  Transaction transaction(*database, TransactionMode::kRead);
+  Statement origin(transaction, "SELECT site_id FROM study_origins WHERE study_uid = '1.2.2'");
   ASSERT_TRUE(origin.Step());
   EXPECT_EQ("HOS-002", origin.ColumnText(0));
 }

@@ -27,7 +27,8 @@ std::string ReadFile(const std::string& path) {
 TEST(Migrations, FreshDatabaseGetsEveryMigration) {
   auto database = MigratedMemoryDatabase();
   EXPECT_EQ(EmbeddedMigrations().rbegin()->first, SchemaVersion(*database));
-  Statement tables(*database,
+  Transaction transaction(*database, TransactionMode::kRead);
+  Statement tables(transaction,
                    "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
                    "('studies','study_modalities','users','sessions','plugin_state')");
   tables.Step();
@@ -37,23 +38,24 @@ TEST(Migrations, FreshDatabaseGetsEveryMigration) {
 TEST(Migrations, RunningTwiceChangesNothing) {
   std::string path = TempPath("twice");
   {
-    Database database(path);
+    SqliteDatabase database(path);
     MigrateDatabase(database, EmbeddedMigrations());
-    database.Execute("INSERT INTO plugin_state (key, value) VALUES ('kept', 'yes')");
+    ExecuteSql(database, "INSERT INTO plugin_state (key, value) VALUES ('kept', 'yes')");
   }
-  Database database(path);
+  SqliteDatabase database(path);
   EXPECT_EQ(EmbeddedMigrations().rbegin()->first, MigrateDatabase(database, EmbeddedMigrations()));
-  Statement kept(database, "SELECT value FROM plugin_state WHERE key = 'kept'");
+  Transaction transaction(database, TransactionMode::kRead);
+  Statement kept(transaction, "SELECT value FROM plugin_state WHERE key = 'kept'");
   ASSERT_TRUE(kept.Step());
   EXPECT_EQ("yes", kept.ColumnText(0));
-  Statement mode(database, "PRAGMA journal_mode");
+  Statement mode(transaction, "PRAGMA journal_mode");
   mode.Step();
   EXPECT_EQ("wal", mode.ColumnText(0));
 }
 
 TEST(Migrations, LaterMigrationIsAppliedOnTopOfEarlierOnes) {
   auto migrations = EmbeddedMigrations();
-  auto database = std::make_unique<Database>(":memory:");
+  auto database = std::make_unique<SqliteDatabase>(":memory:");
   MigrateDatabase(*database, migrations);
   migrations[99] = Migration{99, "099_test.sql", "CREATE TABLE later (x INTEGER);"};
   EXPECT_EQ(99, MigrateDatabase(*database, migrations));
@@ -61,22 +63,23 @@ TEST(Migrations, LaterMigrationIsAppliedOnTopOfEarlierOnes) {
 
 TEST(Migrations, FailedMigrationLeavesThePreviousSchema) {
   auto migrations = EmbeddedMigrations();
-  auto database = std::make_unique<Database>(":memory:");
+  auto database = std::make_unique<SqliteDatabase>(":memory:");
   MigrateDatabase(*database, migrations);
   const int latest = migrations.rbegin()->first;
   migrations[latest + 1] =
       Migration{latest + 1, "broken.sql", "CREATE TABLE fine (x INTEGER); THIS IS NOT SQL;"};
   EXPECT_THROW(MigrateDatabase(*database, migrations), StartupError);
   EXPECT_EQ(latest, SchemaVersion(*database));
-  Statement fine(*database, "SELECT count(*) FROM sqlite_master WHERE name = 'fine'");
+  Transaction transaction(*database, TransactionMode::kRead);
+  Statement fine(transaction, "SELECT count(*) FROM sqlite_master WHERE name = 'fine'");
   fine.Step();
   EXPECT_EQ(0, fine.ColumnInt(0)) << "a failed migration is rolled back whole";
 }
 
 TEST(Migrations, NewerDatabaseIsRefused) {
   auto database = MigratedMemoryDatabase();
-  database->Execute(
-      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (42, '042_future.sql', 0)");
+  ExecuteSql(*database,
+             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (42, '042_future.sql', 0)");
   try {
     MigrateDatabase(*database, EmbeddedMigrations());
     FAIL() << "a newer schema must stop the start";
@@ -93,7 +96,7 @@ TEST(Migrations, FileThatIsNotADatabaseIsRefusedAndLeftUntouched) {
     file << garbage;
   }
   try {
-    Database database(path);
+    SqliteDatabase database(path);
     MigrateDatabase(database, EmbeddedMigrations());
     FAIL() << "garbage must stop the start";
   } catch (const StartupError& e) {

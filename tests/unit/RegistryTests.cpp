@@ -33,7 +33,7 @@ class Registry : public ::testing::Test {
     }
     return 0;
   }
-  std::unique_ptr<Database> database;
+  std::unique_ptr<SqliteDatabase> database;
   std::unique_ptr<PatientStore> patients;
 };
 

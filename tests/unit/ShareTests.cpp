@@ -56,8 +56,8 @@ class Shares : public ::testing::Test {
     patients = std::make_unique<PatientStore>(*database);
     studies = std::make_unique<StudyIndexStore>(*database);
     consentStore = std::make_unique<ConsentStore>(*database);
-    consent = std::make_unique<ConsentService>(*consentStore, *patients, *studies, *database, config.consent,
-                                               config.siteId);
+    consent =
+        std::make_unique<ConsentService>(*consentStore, *patients, *studies, config.consent, config.siteId);
     store = std::make_unique<ShareStore>(*database);
     Rebuild();
     Patient jane;
@@ -104,7 +104,7 @@ class Shares : public ::testing::Test {
   Configuration config;
   CannedOrthanc orthanc;
   RecordingAudit audit;
-  std::unique_ptr<Database> database;
+  std::unique_ptr<SqliteDatabase> database;
   std::unique_ptr<PatientStore> patients;
   std::unique_ptr<StudyIndexStore> studies;
   std::unique_ptr<ConsentStore> consentStore;
@@ -274,8 +274,12 @@ TEST_F(Shares, RevokedAndExpiredLinksEndTheirSessions) {
   EXPECT_EQ("wrong patient", share->revokeReason);
 
   CreatedShare second = MakeShare();
-  Statement expire(*database, "UPDATE shares SET expires_at = 1 WHERE id = ?");
-  expire.Bind(1, second.share.id).Run();
+  {
+    Transaction transaction(*database, TransactionMode::kWrite);
+    Statement expire(transaction, "UPDATE shares SET expires_at = 1 WHERE id = ?");
+    expire.Bind(1, second.share.id).Run();
+    transaction.Commit();
+  }
   EXPECT_EQ(LinkState::kExpired, service->LookUp(second.token, share));
   EXPECT_EQ(LinkState::kInvalid, service->LookUp("not-a-token", share));
   EXPECT_EQ(LinkState::kInvalid, service->LookUp(second.token.substr(0, 10), share));

@@ -99,7 +99,7 @@ class StudyIndex : public ::testing::Test {
   }
 
   CannedOrthanc orthanc;
-  std::unique_ptr<Database> database;
+  std::unique_ptr<SqliteDatabase> database;
   std::unique_ptr<StudyIndexStore> store;
   std::unique_ptr<StudyReader> reader;
 };

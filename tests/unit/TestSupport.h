@@ -9,16 +9,21 @@
 #include <utility>
 #include <vector>
 
-#include "Common/Database.h"
 #include "Common/Json.h"
 #include "Common/Migrations.h"
 #include "Common/OrthancRest.h"
 #include "Common/PeerClient.h"
+#include "Common/SqliteDatabase.h"
 
 namespace HospitalBridge {
 
-inline std::unique_ptr<Database> MigratedMemoryDatabase() {
-  auto database = std::make_unique<Database>(":memory:");
+// Tampering and inspection, as someone with the database file would.
+inline void ExecuteSql(IDatabase& database, const std::string& sql) {
+  InWrite(database, [&](Transaction& transaction) { transaction.Execute(sql); });
+}
+
+inline std::unique_ptr<SqliteDatabase> MigratedMemoryDatabase() {
+  auto database = std::make_unique<SqliteDatabase>(":memory:");
   MigrateDatabase(*database, EmbeddedMigrations());
   return database;
 }
