@@ -118,6 +118,13 @@ void AnswerStream(OrthancPluginRestOutput* output, const HttpResponse& response)
   }
 }
 
+// Orthanc 1.12.2 and later label an answer sent with an error status and a
+// body "text/plain" unless Orthanc chose its type itself: the plugin's own
+// Content-Type comes first, browsers use the last one and would show a page
+// (expired link, wrong PIN) as its HTML source. There, pages go out with
+// status 200; the page says what happened.
+bool pagesOnlyWith200 = false;
+
 void Answer(OrthancPluginRestOutput* output, const HttpResponse& response) {
   for (const auto& [name, value] : response.headers) {
     OrthancPluginSetHttpHeader(context, output, name.c_str(), value.c_str());
@@ -126,7 +133,8 @@ void Answer(OrthancPluginRestOutput* output, const HttpResponse& response) {
     AnswerStream(output, response);
     return;
   }
-  if (response.status == 200) {
+  const bool page = response.contentType.rfind("text/html", 0) == 0;
+  if (response.status == 200 || (pagesOnlyWith200 && page && response.status >= 400)) {
     OrthancPluginAnswerBuffer(context, output, response.body.data(),
                               static_cast<uint32_t>(response.body.size()), response.contentType.c_str());
   } else if (response.status == 301) {
@@ -335,6 +343,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
                ") is older than the SDK HospitalBridge " + "was built with; upgrade Orthanc");
     return -1;
   }
+  pagesOnlyWith200 = OrthancPluginCheckVersionAdvanced(context, 1, 12, 2) == 1;
   try {
     Configuration config = LoadConfiguration(ReadOrthancConfiguration());
     orthancRest = std::make_unique<SdkOrthancRest>(context);

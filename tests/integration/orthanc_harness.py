@@ -190,6 +190,37 @@ def wait_until(predicate, timeout=20.0, interval=0.2, message=None):
         time.sleep(interval)
 
 
+_orthanc_version = None
+
+
+def orthanc_version():
+    """Version of ORTHANC_BIN as a tuple, e.g. (1, 12, 7) ("mainline" builds
+    count as the newest)."""
+    global _orthanc_version
+    if _orthanc_version is None:
+        out = subprocess.run([ORTHANC_BIN, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True, timeout=30).stdout
+        first = out.splitlines()[0] if out else ""
+        m = re.search(r"\b(\d+)\.(\d+)\.(\d+)\b", first)
+        if m:
+            _orthanc_version = tuple(int(x) for x in m.groups())
+        elif "mainline" in first:
+            _orthanc_version = (999, 0, 0)
+        else:
+            raise RuntimeError("cannot read the version of %s: %r" % (ORTHANC_BIN, out[:200]))
+    return _orthanc_version
+
+
+def page_status(status):
+    """The HTTP status of one of HospitalBridge's HTML pages (a patient's
+    expired link, a wrong PIN, a printed slip) that the plugin answers with
+    `status`. Orthanc 1.12.2 and later label any error answer of a plugin
+    "text/plain" and browsers would show the page's source, so the plugin
+    sends its pages there with 200 (the page says what happened); older
+    Orthancs pass the status on."""
+    return status if orthanc_version() < (1, 12, 2) else 200
+
+
 def sample(name):
     """Absolute path of one of pydicom's test files."""
     p = os.path.join(SAMPLES_DIR, name)

@@ -182,6 +182,15 @@ def set_cookie_headers(r):
         return [v] if v else []
 
 
+def content_types(r):
+    """Every Content-Type header of an answer (requests would join them)."""
+    try:
+        return list(r.raw.headers.getlist("Content-Type"))
+    except AttributeError:  # pragma: no cover
+        v = r.headers.get("Content-Type")
+        return [v] if v else []
+
+
 def has_pin_form(html):
     return re.search(r"<input[^>]*name=[\"']?pin\b", html or "", re.I) is not None
 
@@ -311,8 +320,17 @@ class ShareHelpers(object):
         self.assertEqual(hd["X-Content-Type-Options"].strip().lower(), "nosniff", what)
         self.assertEqual(hd["X-Frame-Options"].strip().upper(), "DENY", what)
 
+    def assert_page(self, r, status, what):
+        """One of the plugin's HTML pages, answered with `status` (200 where
+        Orthanc cannot send a page with another: h.page_status), labelled
+        HTML and nothing else."""
+        self.assertEqual(r.status_code, h.page_status(status), "%s: %s" % (what, describe(r)))
+        self.assertEqual(content_types(r), ["text/html; charset=utf-8"], "%s: not labelled HTML only" % what)
+
     def assert_locked_page(self, r, what):
-        self.assertIn(r.status_code, (423, 403), "%s: not the locked page: %s" % (what, describe(r)))
+        self.assertIn(r.status_code, (h.page_status(423), h.page_status(403)),
+                      "%s: not the locked page: %s" % (what, describe(r)))
+        self.assertEqual(content_types(r), ["text/html; charset=utf-8"], "%s: not labelled HTML only" % what)
         self.assertFalse(has_pin_form(r.text), "%s: the locked page still has a PIN form" % what)
         self.assert_notice_kind(r, "locked", what)
 
@@ -511,7 +529,7 @@ class ShareTest(ShareHelpers, unittest.TestCase):
 
         # 1: a PIN of the wrong shape is a failure, with a clear message
         r = phone.post(url, data={"pin": "12ab"}, allow_redirects=False, timeout=30)
-        self.assertEqual(r.status_code, 403, describe(r))
+        self.assert_page(r, 403, "PIN '12ab'")
         self.assert_s_headers(r, "failed unlock")
         self.assertTrue(has_pin_form(r.text), "after one failure the form must be shown again")
         self.assertRegex(r.text, r"(?i)(6|six)\s*(-\s*)?digit", "no clear message for PIN '12ab'")
@@ -521,14 +539,14 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         # 2..4: wrong PINs
         for k in range(3):
             r = phone.post(url, data={"pin": other_pin(pin, k)}, allow_redirects=False, timeout=30)
-            self.assertEqual(r.status_code, 403, "wrong PIN %d: %s" % (k + 2, describe(r)))
+            self.assert_page(r, 403, "wrong PIN %d" % (k + 2))
             self.assertTrue(has_pin_form(r.text), "wrong PIN %d: no form" % (k + 2))
             self.assertNotIn(token, r.text)
         self.assertEqual(self.get_share(sid)["failed_attempts"], 4)
 
         # 5: locked (on this answer, or at the latest on the next look-up)
         r5 = phone.post(url, data={"pin": other_pin(pin, 5)}, allow_redirects=False, timeout=30)
-        self.assertIn(r5.status_code, (403, 423), describe(r5))
+        self.assertIn(r5.status_code, (h.page_status(403), h.page_status(423)), describe(r5))
         r = phone.get(url, timeout=30)
         self.assert_locked_page(r, "GET after 5 wrong PINs")
         self.assert_s_headers(r, "locked page")
@@ -682,7 +700,7 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         r = intruder.get(site.url + "/s/api/share", timeout=30)
         self.assertEqual(r.status_code, 403, "the old cookie still works after logout: " + describe(r))
         r = phone.get(site.url + "/s/app", timeout=30)
-        self.assertEqual(r.status_code, 403, describe(r))
+        self.assert_page(r, 403, "/s/app after logout")
         self.assert_s_headers(r, "session ended")
         self.assert_notice_kind(r, "session", "/s/app after logout")
 
@@ -723,9 +741,9 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         self.assertRegex(r.text, r"(?i)<input[^>]*name=[\"']?birth_date", "no birth date input")
         self.assertFalse(has_pin_form(r.text), "a PIN input for a birth-date share")
         r = phone.post(url, data={"birth_date": "1980-02-01"}, allow_redirects=False, timeout=30)
-        self.assertEqual(r.status_code, 403, describe(r))
+        self.assert_page(r, 403, "wrong birth date")
         r = phone.post(url, data={"birth_date": "garbage"}, allow_redirects=False, timeout=30)
-        self.assertEqual(r.status_code, 403, describe(r))
+        self.assert_page(r, 403, "malformed birth date")
         self.assertEqual(self.get_share(ans["share"]["id"])["failed_attempts"], 2)
         self.unlock(phone, url, birth_date="1980-01-02")
         share = self.open_app(phone)
@@ -738,10 +756,11 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         self.assertEqual((st["uses"], st["status"]), (1, "used-up"), st)
         phone2 = self.phone()
         r = phone2.get(url, timeout=30)
-        self.assertEqual(r.status_code, 410, "used-up share: " + describe(r))
+        self.assert_page(r, 410, "used-up share")
         self.assert_notice_kind(r, "used-up", "used-up link")
         r = phone2.post(url, data={"birth_date": "1980-01-02"}, allow_redirects=False, timeout=30)
-        self.assertEqual(r.status_code, 410, describe(r))
+        self.assert_page(r, 410, "unlock of a used-up share")
+        self.assert_notice_kind(r, "used-up", "unlock of a used-up share")
         self.assertEqual(cookie_attributes(set_cookie_headers(r))[0], None)
         # the session obtained before stays valid
         self.open_app(phone)
@@ -775,19 +794,22 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         self.assertEqual(st["revoked_by"], h.ADMIN_USER)
         phone = self.phone()
         r = phone.get(rev["url"], timeout=30)
-        self.assertEqual(r.status_code, 410, "revoked link: " + describe(r))
+        self.assert_page(r, 410, "revoked link")
         self.assert_s_headers(r, "revoked page")
         self.assert_notice_kind(r, "revoked", "revoked link")
         self.assertIn(SITE_NAME, r.text)
         self.assertFalse(has_pin_form(r.text))
         r = phone.post(rev["url"], data={"pin": rev["pin"]}, allow_redirects=False, timeout=30)
-        self.assertEqual(r.status_code, 410, "right PIN on a revoked link: " + describe(r))
+        self.assert_page(r, 410, "right PIN on a revoked link")
+        self.assert_notice_kind(r, "revoked", "right PIN on a revoked link")
         self.assertEqual(cookie_attributes(set_cookie_headers(r))[0], None)
         # DELETE revokes too
         rev2 = self.create_share(study=self.uid_main)
         r = site.admin.delete(site.url + "/bridge/shares/%s" % rev2["share"]["id"], timeout=30)
         self.assertEqual(r.status_code, 200, describe(r))
-        self.assertEqual(phone.get(rev2["url"], timeout=30).status_code, 410)
+        r = phone.get(rev2["url"], timeout=30)
+        self.assert_page(r, 410, "link revoked by DELETE")
+        self.assert_notice_kind(r, "revoked", "link revoked by DELETE")
 
         # a session opened before the revocation ends with it
         live = self.create_share(study=self.uid_main)
@@ -805,11 +827,12 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         self.assertEqual(phone.get(exp["url"], timeout=30).status_code, 200)
         self.set_expired(exp["share"]["id"])
         r = phone.get(exp["url"], timeout=30)
-        self.assertEqual(r.status_code, 410, "expired link: " + describe(r))
+        self.assert_page(r, 410, "expired link")
         self.assertIn(SITE_NAME, r.text)
         self.assert_notice_kind(r, "expired", "expired link")
         r = phone.post(exp["url"], data={"pin": exp["pin"]}, allow_redirects=False, timeout=30)
-        self.assertEqual(r.status_code, 410, describe(r))
+        self.assert_page(r, 410, "right PIN on an expired link")
+        self.assert_notice_kind(r, "expired", "right PIN on an expired link")
         self.assertEqual(self.get_share(exp["share"]["id"])["status"], "expired")
 
         # unknown, malformed, truncated -> the same "not valid" page, 404
@@ -828,8 +851,8 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         bodies, wrong = {}, []
         for label, path in variants.items():
             r = phone.get(site.url + path, timeout=30)
-            if r.status_code != 404:
-                wrong.append("%s token: %s" % (label, describe(r)))
+            if r.status_code != h.page_status(404) or content_types(r) != ["text/html; charset=utf-8"]:
+                wrong.append("%s token: %s %r" % (label, describe(r), content_types(r)))
             else:
                 self.assert_s_headers(r, label + " token")
             bodies[label] = r.text
@@ -839,15 +862,17 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         self.assertIn("s-kind-invalid", base)
         wrong += ["the %r page differs from the unknown-token page" % label
                   for label, body in bodies.items() if body != base]
-        self.assertEqual(wrong, [], "malformed tokens must get the unknown token's 404 page")
+        self.assertEqual(wrong, [], "malformed tokens must get the unknown token's 404 page (%d here)"
+                         % h.page_status(404))
         self.assertNotIn("<script>alert", bodies["markup"])
         # POST to an unknown token: same page
         r = phone.post(site.url + "/s/" + unknown, data={"pin": "123456"}, allow_redirects=False, timeout=30)
-        self.assertEqual(r.status_code, 404, describe(r))
+        self.assert_page(r, 404, "unlock of an unknown link")
         self.assertEqual(r.text, base)
         # the app without a session
         r = anon().get(site.url + "/s/app", timeout=30)
-        self.assertEqual(r.status_code, 403, describe(r))
+        self.assert_page(r, 403, "/s/app without a session")
+        self.assert_notice_kind(r, "session", "/s/app without a session")
         r = anon().get(site.url + "/s/api/share", timeout=30)
         self.assertEqual(r.status_code, 403, describe(r))
         r = anon().get(site.url + "/s/api/studies/%s/dicom.zip" % self.id_main, timeout=30)
@@ -884,7 +909,7 @@ class ShareTest(ShareHelpers, unittest.TestCase):
                 t0 = time.perf_counter()
                 r = phone.get(self.site.url + path, timeout=30)
                 dt = time.perf_counter() - t0
-                self.assertEqual(r.status_code, 404 if label == "unknown" else 410, describe(r))
+                self.assertEqual(r.status_code, h.page_status(404 if label == "unknown" else 410), describe(r))
                 if i >= warm:
                     times[label].append(dt * 1000.0)
         mu, mr = statistics.median(times["unknown"]), statistics.median(times["revoked"])
@@ -912,7 +937,9 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         self.assertEqual(st["revoke_reason"], "reprinted as #%s" % new["share"]["id"])
         self.assertEqual(st["replaced_by"], new["share"]["id"])
         phone = self.phone()
-        self.assertEqual(phone.get(old["url"], timeout=30).status_code, 410, "old link after reprint")
+        r = phone.get(old["url"], timeout=30)
+        self.assert_page(r, 410, "old link after reprint")
+        self.assert_notice_kind(r, "revoked", "old link after reprint")
         self.assertEqual(self.decode_qr_png(new["share"]["id"], "reprint"), [new["url"]])
         r = site.admin.get(site.url + "/bridge/shares/%s/qr.png" % old["share"]["id"], timeout=30)
         self.assertIn(r.status_code, (404, 410), "a slip for the revoked share's dead link: " + describe(r))
@@ -949,7 +976,11 @@ class ShareTest(ShareHelpers, unittest.TestCase):
         self.assertTrue(st["printed_at"], st)
         for path in ("qr.png", "qr.svg", "slip", "slip?format=receipt"):
             r = site.admin.get(site.url + "/bridge/shares/%s/%s" % (sid, path), timeout=30)
-            self.assertEqual(r.status_code, 410, "after printed: " + describe(r))
+            if path.startswith("slip"):
+                self.assert_page(r, 410, "slip after printed")
+                self.assert_notice_kind(r, "printed", "slip after printed")
+            else:
+                self.assertEqual(r.status_code, 410, "after printed: " + describe(r))
             self.assertNotIn(new["pin"], r.text)
             self.assertNotIn(new["token"], r.text)
         pending = site.admin.get(site.url + "/bridge/shares/pending", timeout=30).json()["shares"]
@@ -1171,23 +1202,29 @@ class ShareThrottleTest(ShareHelpers, unittest.TestCase):
         throttled = None
         for i in range(self.LIMIT * 4):
             r = phone.get(self.site.url + "/s/" + secrets.token_urlsafe(16), timeout=30)
-            statuses.append(r.status_code)
-            if r.status_code == 403:
+            # the page's kind tells them apart where both are answered with 200
+            kind = re.search(r"s-kind-([a-z-]+)", r.text)
+            statuses.append((r.status_code, kind.group(1) if kind else None))
+            if statuses[-1][1] == "throttled":
                 throttled = r
                 break
-            self.assertEqual(r.status_code, 404, describe(r))
+            self.assert_page(r, 404, "unknown token %d" % i)
+            self.assert_notice_kind(r, "invalid", "unknown token %d" % i)
         self.assertIsNotNone(throttled, "no throttle after %d unknown tokens: %r" % (len(statuses), statuses))
-        self.assertGreaterEqual(statuses.count(404), self.LIMIT - 1, statuses)
+        self.assertGreaterEqual(statuses.count((h.page_status(404), "invalid")), self.LIMIT - 1, statuses)
+        self.assert_page(throttled, 403, "throttled address")
         self.assertIn("Retry-After", throttled.headers, "throttled answer without Retry-After")
         self.assertGreater(int(throttled.headers["Retry-After"]), 0)
         self.assert_s_headers(throttled, "throttled page")
         self.assert_notice_kind(throttled, "throttled", "throttled address")
         # the address is throttled for valid links as well, and for unlocks
         r = phone.get(ans["url"], timeout=30)
-        self.assertEqual(r.status_code, 403, "valid link from a throttled address: " + describe(r))
+        self.assert_page(r, 403, "valid link from a throttled address")
+        self.assert_notice_kind(r, "throttled", "valid link from a throttled address")
         self.assertIn("Retry-After", r.headers)
         r = phone.post(ans["url"], data={"pin": ans["pin"]}, allow_redirects=False, timeout=30)
-        self.assertEqual(r.status_code, 403, "unlock from a throttled address: " + describe(r))
+        self.assert_page(r, 403, "unlock from a throttled address")
+        self.assert_notice_kind(r, "throttled", "unlock from a throttled address")
         self.assertEqual(cookie_attributes(set_cookie_headers(r))[0], None)
         # it is per address: the throttled phone did not lock the share
         self.assertEqual(self.get_share(ans["share"]["id"])["status"], "active")

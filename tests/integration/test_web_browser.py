@@ -416,7 +416,9 @@ class WebBrowserTest(unittest.TestCase):
         b.click("#site-submit")
         b.wait_js("/Saved Renamed Clinic/.test(document.getElementById('sites-notice').textContent)", 20,
                   message="the edit was not saved")
-        self.assertIn("Renamed Clinic", b.evaluate("(%s).textContent" % (row % json.dumps("HOS-777"))))
+        # the list is read again after the notice: the row may take a moment
+        b.wait_js("/Renamed Clinic/.test((%s || {}).textContent)" % (row % json.dumps("HOS-777")), 10,
+                  message="the row of HOS-777 does not show the new name")
 
         # remove, after the confirmation dialog
         self.mark_and_click("Array.prototype.filter.call((%s).querySelectorAll('button'),"
