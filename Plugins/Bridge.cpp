@@ -39,6 +39,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       gate_(authenticator_, router_, permissions_),
       studies_(database_),
       reader_(orthanc),
+      eventLog_(database_),
       sites_(database_),
       patients_(database_),
       auditStore_(database_),
@@ -50,7 +51,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
         auditStore_, studies_, config_.registry.enabled ? &patients_ : nullptr, orthanc, config_);
     audit_.SetTarget(recorder_.get());
     recorder_->Start();
-    storedReporter_ = std::make_unique<StoredReporter>(database_, audit_);
+    storedReporter_ = std::make_unique<StoredReporter>(database_, auditStore_);
     coreAuditor_ = std::make_unique<CoreAccessAuditor>(audit_, studies_);
     gate_.SetObserver([this](const HttpRequest& request, const Identity& identity, bool allowed) {
       coreAuditor_->Observe(request, identity, allowed);
@@ -122,18 +123,32 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
   }
   if (config_.webAppEnabled) RegisterStaticAssets(router_);
   if (worker_) {
-    // After each (re)indexed study: file it under its patient, mark what
-    // consent restricts, and once complete, audit who sent it.
-    worker_->SetOnIndexed([this](const StudyRecord& study, bool stable) {
-      if (linker_) linker_->Link(study);
-      if (consent_) consent_->MarkStudy(study);
-      if (shares_) {
-        // MarkStudy may have just restricted it: auto-share reads the mark.
-        std::optional<StudyRecord> marked = studies_.FindByOrthancId(study.orthancId);
-        shares_->OnStudyIndexed(marked ? *marked : study, stable);
-      }
-      if (stable && storedReporter_) storedReporter_->Report(study);
-    });
+    // What happens after a study is indexed, in this order, each consumer
+    // with its own cursor over the durable study events: file it under its
+    // patient, mark what consent restricts, and once complete, share it
+    // automatically and audit who sent it.
+    pipeline_ = std::make_unique<StudyEventPipeline>(eventLog_, studies_, config_.studyIndex.eventDelayMs);
+    pipeline_->SetResolvers(
+        [this](const StudyRecord& study) -> std::string {
+          if (!config_.registry.enabled) return "";
+          std::optional<Patient> patient = patients_.FindByIdentifier(config_.siteId, study.patientId);
+          if (!patient) return "";
+          return patient->mergedInto.empty() ? patient->id : patient->mergedInto;
+        },
+        [this](const std::string& registryPatientId) {
+          return consent_ ? consent_->Decide(registryPatientId) : PatientConsent{true, true, true};
+        });
+    if (linker_) pipeline_->Add(*linker_);
+    if (consent_) {
+      consentMarks_ = std::make_unique<ConsentMarks>(consentStore_);
+      pipeline_->Add(*consentMarks_);
+    }
+    if (shares_) {
+      autoShare_ = std::make_unique<AutoShare>(*shares_, config_.shares.autoShare);
+      pipeline_->Add(*autoShare_);
+    }
+    if (storedReporter_) pipeline_->Add(*storedReporter_);
+    worker_->SetOnChange([this] { pipeline_->Wake(); });
   }
   if (recorder_) {
     RegisterAuditRoutes(router_,
@@ -170,6 +185,7 @@ Bridge::~Bridge() {
 }
 
 void Bridge::SystemSections(Json::Value& answer) {
+  if (pipeline_) answer["study_events"] = pipeline_->Status();
   Json::Value& audit = answer["audit"];
   audit["enabled"] = recorder_ != nullptr;
   if (recorder_) {
@@ -307,6 +323,7 @@ HttpResponse Bridge::Dispatch(const HttpRequest& request) {
 }
 
 void Bridge::OnOrthancStarted() {
+  if (pipeline_) pipeline_->Start();  // first: what a crash interrupted
   if (worker_) worker_->Start(config_.studyIndex.reconcileAtStart);
   if (retrieve_) retrieve_->Start();
   if (watchFolders_) watchFolders_->Start();
@@ -316,6 +333,7 @@ void Bridge::OnOrthancStopping() {
   if (watchFolders_) watchFolders_->Stop();
   if (retrieve_) retrieve_->Stop();
   if (worker_) worker_->Stop();
+  if (pipeline_) pipeline_->Stop();
 }
 
 void Bridge::OnStudyChanged(const std::string& orthancId) {

@@ -17,12 +17,15 @@
 #include "Common/PeerClient.h"
 #include "Common/Router.h"
 #include "Common/SqliteDatabase.h"
+#include "Consent/ConsentMarks.h"
 #include "Consent/ConsentService.h"
 #include "Consent/ConsentStore.h"
 #include "Federation/FederationService.h"
 #include "Federation/RetrieveJobs.h"
 #include "Import/WatchFolderImporter.h"
 #include "Index/IndexWorker.h"
+#include "Index/StudyEventLog.h"
+#include "Index/StudyEventPipeline.h"
 #include "Index/StudyIndexStore.h"
 #include "Index/StudyReader.h"
 #include "Registry/PatientLinker.h"
@@ -36,6 +39,7 @@
 #include "Security/PermissionTable.h"
 #include "Security/SessionStore.h"
 #include "Security/UserStore.h"
+#include "Share/AutoShare.h"
 #include "Share/PatientMedia.h"
 #include "Share/ShareService.h"
 #include "Share/ShareStore.h"
@@ -107,6 +111,8 @@ class Bridge {
   StudyIndexStore studies_;
   StudyReader reader_;
   std::unique_ptr<IndexWorker> worker_;
+  StudyEventLog eventLog_;
+  std::unique_ptr<StudyEventPipeline> pipeline_;
   SiteStore sites_;
   PatientStore patients_;
   std::unique_ptr<PatientLinker> linker_;
@@ -121,6 +127,8 @@ class Bridge {
   std::unique_ptr<CoreAccessAuditor> coreAuditor_;
   ShareStore shareStore_;
   std::unique_ptr<ShareService> shares_;
+  std::unique_ptr<ConsentMarks> consentMarks_;
+  std::unique_ptr<AutoShare> autoShare_;
   std::unique_ptr<PatientMedia> patientMedia_;
   std::unique_ptr<WatchFolderImporter> watchFolders_;
 };

@@ -50,6 +50,12 @@ void LastLink(Transaction& transaction, int64_t& id, std::string& hash) {
 void AuditStore::Append(std::vector<AuditEvent>& events) {
   if (events.empty()) return;
   Transaction transaction(database_, TransactionMode::kWrite);
+  Append(transaction, events);
+  transaction.Commit();
+}
+
+void AuditStore::Append(Transaction& transaction, std::vector<AuditEvent>& events) {
+  if (events.empty()) return;
   int64_t id = 0;
   std::string previous;
   LastLink(transaction, id, previous);
@@ -76,7 +82,6 @@ void AuditStore::Append(std::vector<AuditEvent>& events) {
         .Run();
     previous = event.hash;
   }
-  transaction.Commit();
 }
 
 AuditPage AuditStore::Query(const AuditFilter& filter) {

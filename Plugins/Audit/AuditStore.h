@@ -40,6 +40,9 @@ class AuditStore {
 
   // Appends in order, each chained to the one before; sets ids and hashes.
   void Append(std::vector<AuditEvent>& events);
+  // The same inside the caller's transaction (an event that must exist
+  // exactly when the caller's own change does).
+  void Append(Transaction& transaction, std::vector<AuditEvent>& events);
   AuditPage Query(const AuditFilter& filter);
   // Recomputes the chain from the checkpoint (or the first event).
   ChainVerdict Verify();

@@ -2,9 +2,15 @@
 
 #include <map>
 
+#include "Common/Time.h"
+
 namespace HospitalBridge {
 
-void StoredReporter::Report(const StudyRecord& study) {
+void StoredReporter::Consume(StudyEventContext& context) {
+  if (context.IsStable() && context.Study()) Report(*context.Study(), context.RegistryPatientId());
+}
+
+void StoredReporter::Report(const StudyRecord& study, const std::string& registryPatientId) {
   struct Sender {
     const StudySource* source;
     int64_t instances = 0;
@@ -44,7 +50,8 @@ void StoredReporter::Report(const StudyRecord& study) {
     event.sourceIp = source.ip;
     event.action = "dicom.stored";
     event.studyUid = study.studyUid;
-    event.dicomPatientId = study.patientId;
+    event.patientId = registryPatientId;
+    event.timeMs = Time::WallClockMilliseconds();
     event.detail["origin"] = source.origin;
     event.detail["aet"] = source.aet;
     event.detail["ip"] = source.ip;
@@ -53,8 +60,8 @@ void StoredReporter::Report(const StudyRecord& study) {
     event.detail["instances_in_study"] = static_cast<Json::Int64>(study.instanceCount);
     events.push_back(event);
   }
+  audit_.Append(transaction, events);
   transaction.Commit();
-  for (AuditEvent& event : events) audit_.Record(std::move(event));
 }
 
 }  // namespace HospitalBridge

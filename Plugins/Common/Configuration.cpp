@@ -158,6 +158,7 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   index.enabled = read.Bool("Modules.StudyIndex");
   index.refreshDelayMs = static_cast<int>(read.Integer("StudyIndex.RefreshDelayMs", 50, 60000));
   index.reconcileAtStart = read.Bool("StudyIndex.ReconcileAtStart");
+  index.eventDelayMs = static_cast<int>(read.Integer("StudyIndex.EventDelayMs", 0, 60000));
   index.defaultPageSize = static_cast<int>(read.Integer("StudyIndex.DefaultPageSize", 1, 1000));
   index.maxPageSize = static_cast<int>(read.Integer("StudyIndex.MaxPageSize", 1, 1000));
   if (index.defaultPageSize > index.maxPageSize) {

@@ -30,6 +30,7 @@ struct StudyIndexSettings {
   bool enabled = true;
   int refreshDelayMs = 500;
   bool reconcileAtStart = true;
+  int eventDelayMs = 0;
   int defaultPageSize = 50;
   int maxPageSize = 500;
 };

@@ -87,6 +87,20 @@ void ConsentService::WriteMarks(const std::string& studyUid, const std::string& 
   store_.SetRestrictions(studyUid, federation, share);
 }
 
+PatientConsent ConsentService::Decide(const std::string& registryPatientId) {
+  PatientConsent consent;
+  if (registryPatientId.empty()) {
+    consent.sharePermitted = settings_.sharePermitsByDefault;
+    consent.federationPermitted = settings_.federationPermitsByDefault;
+    consent.researchPermitted = settings_.researchPermitsByDefault;
+    return consent;
+  }
+  consent.sharePermitted = Permits(registryPatientId, ConsentKind::kShare);
+  consent.federationPermitted = Permits(registryPatientId, ConsentKind::kFederation);
+  consent.researchPermitted = Permits(registryPatientId, ConsentKind::kResearch);
+  return consent;
+}
+
 void ConsentService::MarkStudy(const StudyRecord& study) {
   std::optional<Patient> patient = patients_.FindByIdentifier(localSiteId_, study.patientId);
   if (!patient) return;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "Common/Configuration.h"
+#include "Common/StudyEvents.h"
 #include "Consent/ConsentStore.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
@@ -32,6 +33,10 @@ class ConsentService {
   // `today` as DICOM DA; empty = the current UTC date.
   ConsentDecision Current(const std::string& patientId, ConsentKind kind, const std::string& today = "");
   bool Permits(const std::string& patientId, ConsentKind kind) { return Current(patientId, kind).permit; }
+  // The one decision for every kind, used alike by federation, share links
+  // and the study-event consumers. A patient outside the registry ("") gets
+  // the configured defaults.
+  PatientConsent Decide(const std::string& registryPatientId);
 
   // Records a decision and updates the marks of the patient's studies.
   ConsentRecord Record(ConsentRecord record, const std::string& attachment);

@@ -104,10 +104,15 @@ void IndexWorker::Refresh(const std::string& orthancId, bool stable) {
   std::optional<StudyRecord> previous = store_.FindByOrthancId(orthancId);
   std::optional<StudyRecord> current = reader_.Read(orthancId, previous ? &*previous : nullptr);
   if (current) {
-    store_.Upsert(*current);
-    if (onIndexed_) onIndexed_(*current, stable);
+    // Complete once Orthanc said so, until another instance arrives.
+    current->stable =
+        stable || (previous && previous->stable && previous->instanceCount == current->instanceCount &&
+                   previous->orthancLastUpdate == current->orthancLastUpdate);
+    store_.Record(*current);
+    if (onChange_) onChange_();
   } else if (previous) {
-    store_.Remove(orthancId);
+    store_.Forget(orthancId);
+    if (onChange_) onChange_();
   }
 }
 
@@ -118,17 +123,24 @@ void IndexWorker::Reconcile() {
   size_t added = 0;
   size_t removed = 0;
   std::set<std::string> seen;
+  std::set<std::string> notStable;
+  for (const std::string& id : store_.NotStable()) notStable.insert(id);
   for (const ListedStudy& study : inOrthanc) {
     seen.insert(study.orthancId);
     auto found = indexed.find(study.orthancId);
-    if (found == indexed.end() || found->second != study.lastUpdate) {
-      Refresh(study.orthancId, true);
+    // Changed while the plugin was away, or indexed before it was complete
+    // (Orthanc forgets at a restart which studies it still waited on, and
+    // will not say StableStudy for them again).
+    if (found == indexed.end() || found->second != study.lastUpdate ||
+        (notStable.count(study.orthancId) > 0 && study.stable)) {
+      Refresh(study.orthancId, study.stable);
       added++;
     }
   }
   for (const auto& entry : indexed) {
     if (seen.count(entry.first) == 0) {
-      store_.Remove(entry.first);
+      store_.Forget(entry.first);
+      if (onChange_) onChange_();
       removed++;
     }
   }
@@ -158,7 +170,10 @@ void IndexWorker::Run() {
     }
     try {
       if (reconcile) Reconcile();
-      for (const std::string& id : remove) store_.Remove(id);
+      for (const std::string& id : remove) {
+        store_.Forget(id);
+        if (onChange_) onChange_();
+      }
       for (const std::string& id : refresh) Refresh(id, TakeStable(id));
       if (failing) Log::Info("study index: Orthanc answers again, indexing resumed");
       failing = false;
@@ -190,7 +205,7 @@ void IndexWorker::DrainForTests() {
     TakeDue(Time::NowMilliseconds(), true, refresh, remove, reconcile, waitMs);
   }
   if (reconcile) Reconcile();
-  for (const std::string& id : remove) store_.Remove(id);
+  for (const std::string& id : remove) store_.Forget(id);
   for (const std::string& id : refresh) Refresh(id, TakeStable(id));
   std::lock_guard<std::mutex> lock(mutex_);
   inProgress_ = 0;

@@ -36,11 +36,10 @@ class IndexWorker {
   void StudyStable(const std::string& orthancId);
   void StudyDeleted(const std::string& orthancId);
   void RequestReconcile();
-  // Called on the worker's thread after each study is (re)indexed, e.g. to
-  // file it under a registry patient. Set before Start().
-  void SetOnIndexed(std::function<void(const StudyRecord&, bool stable)> callback) {
-    onIndexed_ = std::move(callback);
-  }
+  // Called on the worker's thread after it wrote a change and its study
+  // event (Index/StudyEventLog), to wake the event pipeline. Set before
+  // Start().
+  void SetOnChange(std::function<void()> callback) { onChange_ = std::move(callback); }
 
   size_t QueueDepth() const;
   std::string State() const;  // "idle", "indexing", "reconciling", "stopped"
@@ -75,7 +74,7 @@ class IndexWorker {
   std::string state_ = "stopped";
   size_t inProgress_ = 0;
   std::thread thread_;
-  std::function<void(const StudyRecord&, bool stable)> onIndexed_;
+  std::function<void()> onChange_;
   std::set<std::string> stable_;  // guarded by mutex_
 };
 

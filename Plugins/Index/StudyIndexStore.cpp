@@ -5,6 +5,7 @@
 #include "Common/PluginState.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
+#include "Index/StudyEventLog.h"
 
 namespace HospitalBridge {
 namespace {
@@ -17,7 +18,7 @@ const char kColumns[] =
     "orthanc_last_update, sources, "
     "coalesce((SELECT site_id FROM study_origins o WHERE o.study_uid = studies.study_uid), ''), "
     "coalesce((SELECT federation FROM study_restrictions r WHERE r.study_uid = studies.study_uid), 0), "
-    "coalesce((SELECT share FROM study_restrictions r WHERE r.study_uid = studies.study_uid), 0)";
+    "coalesce((SELECT share FROM study_restrictions r WHERE r.study_uid = studies.study_uid), 0), stable";
 const char kNewestFirst[] = " ORDER BY study_date DESC, study_time DESC, first_received DESC, orthanc_id";
 
 std::string JoinModalities(const std::vector<std::string>& modalities) {
@@ -58,6 +59,7 @@ StudyRecord Read(Statement& row) {
   r.originSite = row.ColumnText(17);
   r.restrictedFederation = row.ColumnInt(18) != 0;
   r.restrictedShare = row.ColumnInt(19) != 0;
+  r.stable = row.ColumnInt(20) != 0;
   return r;
 }
 
@@ -68,8 +70,8 @@ void StudyIndexStore::Upsert(Transaction& transaction, const StudyRecord& r) {
       transaction,
       "INSERT INTO studies (orthanc_id, study_uid, patient_id, patient_name, patient_birth_date, "
       "patient_sex, study_date, study_time, description, accession_number, modalities, series_count, "
-      "instance_count, first_received, last_received, orthanc_last_update, sources, indexed_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "instance_count, first_received, last_received, orthanc_last_update, sources, indexed_at, stable) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
       "ON CONFLICT (orthanc_id) DO UPDATE SET study_uid = excluded.study_uid, "
       "patient_id = excluded.patient_id, patient_name = excluded.patient_name, "
       "patient_birth_date = excluded.patient_birth_date, patient_sex = excluded.patient_sex, "
@@ -78,7 +80,7 @@ void StudyIndexStore::Upsert(Transaction& transaction, const StudyRecord& r) {
       "modalities = excluded.modalities, series_count = excluded.series_count, "
       "instance_count = excluded.instance_count, first_received = excluded.first_received, "
       "last_received = excluded.last_received, orthanc_last_update = excluded.orthanc_last_update, "
-      "sources = excluded.sources, indexed_at = excluded.indexed_at");
+      "sources = excluded.sources, indexed_at = excluded.indexed_at, stable = excluded.stable");
   upsert.Bind(1, r.orthancId)
       .Bind(2, r.studyUid)
       .Bind(3, r.patientId)
@@ -97,6 +99,7 @@ void StudyIndexStore::Upsert(Transaction& transaction, const StudyRecord& r) {
       .Bind(16, r.orthancLastUpdate)
       .Bind(17, r.SourcesToStorage())
       .Bind(18, Time::NowSeconds())
+      .Bind(19, r.stable ? 1 : 0)
       .Run();
   Statement clear(transaction, "DELETE FROM study_modalities WHERE orthanc_id = ?");
   clear.Bind(1, r.orthancId).Run();
@@ -110,6 +113,31 @@ void StudyIndexStore::Upsert(Transaction& transaction, const StudyRecord& r) {
 
 void StudyIndexStore::Upsert(const StudyRecord& record) {
   InWrite(database_, [&](Transaction& t) { Upsert(t, record); });
+}
+
+void StudyIndexStore::Record(const StudyRecord& record) {
+  InWrite(database_, [&](Transaction& t) {
+    Upsert(t, record);
+    StudyEventLog::Append(t, record.orthancId, record.studyUid, record.stable ? "stable" : "indexed",
+                          Time::NowSeconds());
+  });
+}
+
+void StudyIndexStore::Forget(const std::string& orthancId) {
+  InWrite(database_, [&](Transaction& t) {
+    std::optional<StudyRecord> previous = FindByOrthancId(t, orthancId);
+    if (!previous) return;
+    Remove(t, orthancId);
+    StudyEventLog::Append(t, orthancId, previous->studyUid, "deleted", Time::NowSeconds());
+  });
+}
+
+std::vector<std::string> StudyIndexStore::NotStable() {
+  Transaction transaction(database_, TransactionMode::kRead);
+  Statement select(transaction, "SELECT orthanc_id FROM studies WHERE stable = 0");
+  std::vector<std::string> ids;
+  while (select.Step()) ids.push_back(select.ColumnText(0));
+  return ids;
 }
 
 void StudyIndexStore::Remove(Transaction& transaction, const std::string& orthancId) {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "Common/Storage.h"
-#include "Index/StudyRecord.h"
+#include "Common/StudyRecord.h"
 
 namespace HospitalBridge {
 
@@ -35,6 +35,13 @@ struct IndexCounts {
 class StudyIndexStore {
  public:
   explicit StudyIndexStore(IDatabase& database) : database_(database) {}
+
+  // What the index worker does after reading Orthanc: the row and its study
+  // event, in one transaction, so that no consumer can miss the change.
+  void Record(const StudyRecord& record);
+  void Forget(const std::string& orthancId);
+  // Studies whose last indexing did not see them complete.
+  std::vector<std::string> NotStable();
 
   // Each on its own, or inside the caller's transaction.
   void Upsert(const StudyRecord& record);

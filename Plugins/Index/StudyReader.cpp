@@ -100,7 +100,8 @@ std::vector<ListedStudy> StudyReader::ListAll(int pageSize) {
       throw OrthancUnavailable("Orthanc did not list its studies");
     }
     for (const Json::Value& study : page) {
-      studies.push_back(ListedStudy{study.get("ID", "").asString(), study.get("LastUpdate", "").asString()});
+      studies.push_back(ListedStudy{study.get("ID", "").asString(), study.get("LastUpdate", "").asString(),
+                                    study.get("IsStable", false).asBool()});
     }
     if (static_cast<int>(page.size()) < pageSize) break;
   }

@@ -6,13 +6,14 @@
 #include <vector>
 
 #include "Common/OrthancRest.h"
-#include "Index/StudyRecord.h"
+#include "Common/StudyRecord.h"
 
 namespace HospitalBridge {
 
 struct ListedStudy {
   std::string orthancId;
   std::string lastUpdate;
+  bool stable = false;  // Orthanc expects no more instances for it
 };
 
 class StudyReader {

@@ -71,6 +71,10 @@ Json::Value PatientLinker::ReadInstanceTags(const StudyRecord& study) {
   return tags;
 }
 
+void PatientLinker::Consume(StudyEventContext& context) {
+  if (context.Study()) Link(*context.Study());
+}
+
 void PatientLinker::Link(const StudyRecord& study) {
   if (study.patientId.empty() || patients_.FindByIdentifier(localSiteId_, study.patientId)) return;
 

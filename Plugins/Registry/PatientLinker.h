@@ -9,12 +9,15 @@
 
 #include "Common/Configuration.h"
 #include "Common/OrthancRest.h"
-#include "Index/StudyRecord.h"
+#include "Common/StudyEvents.h"
+#include "Common/StudyRecord.h"
 #include "Registry/PatientStore.h"
 
 namespace HospitalBridge {
 
-class PatientLinker {
+// A consumer of the study events ("patient-link"): idempotent, since a
+// linked PatientID is found and left alone.
+class PatientLinker : public IStudyEventConsumer {
  public:
   PatientLinker(PatientStore& patients, IOrthancRest& orthanc, const RegistrySettings& settings,
                 const std::string& localSiteId);
@@ -22,8 +25,10 @@ class PatientLinker {
   PatientLinker(const PatientLinker&) = delete;
   PatientLinker& operator=(const PatientLinker&) = delete;
 
-  // Called by the index worker after a study was (re)indexed. Cheap when the
-  // study's PatientID is linked already (one lookup).
+  const char* Name() const override { return "patient-link"; }
+  void Consume(StudyEventContext& context) override;
+
+  // Files one study. Cheap when its PatientID is linked already (one lookup).
   void Link(const StudyRecord& study);
 
   // The national ID carried by these DICOM tags (Orthanc's simplified JSON

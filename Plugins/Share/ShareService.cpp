@@ -55,7 +55,6 @@ ShareService::ShareService(ShareStore& store, StudyIndexStore& studies, IOrthanc
       audit_(audit),
       settings_(config.shares),
       siteId_(config.siteId),
-      sharePermitsByDefault_(config.consent.sharePermitsByDefault),
       // Failed look-ups and unlocks per address; a share's own failures are
       // counted in the database (and lock it).
       addressThrottle_({{config.shares.maxFailuresPerAddress, config.shares.windowMinutes * 60,
@@ -126,8 +125,7 @@ std::vector<StudyRecord> ShareService::ResolveStudies(const ShareRequest& reques
 
 bool ShareService::ConsentPermits(const std::string& registryPatient) {
   if (consent_ == nullptr) return true;
-  if (registryPatient.empty()) return sharePermitsByDefault_;
-  return consent_->Permits(registryPatient, ConsentKind::kShare);
+  return consent_->Decide(registryPatient).sharePermitted;
 }
 
 CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor& actor) {
@@ -165,12 +163,10 @@ CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor&
       share.registryPatient = patient->id;
     }
   }
-  bool restricted = false;
-  for (const StudyRecord& study : studies) {
-    restricted = restricted || study.restrictedShare;
+  for (const StudyRecord& study : studies)
     share.studies.push_back(ShareStudyRef{study.orthancId, study.studyUid});
-  }
-  const bool permitted = ConsentPermits(share.registryPatient) && !restricted;
+  // The one consent decision (ConsentService::Decide), as for peers.
+  const bool permitted = ConsentPermits(share.registryPatient);
   if (!permitted && !request.consentAttested) {
     throw DomainError::Conflict(
         "Consent required",
@@ -464,46 +460,6 @@ AttemptLimiter::Ticket ShareService::ReserveAddressAttempt(const std::string& ip
 }
 
 int64_t ShareService::RetryAfter(const std::string& ip) { return addressThrottle_.RetryAfter({ip}); }
-
-void ShareService::OnStudyIndexed(const StudyRecord& study, bool stable) {
-  const AutoShareSettings& autoShare = settings_.autoShare;
-  if (!stable || !autoShare.enabled) return;
-  bool matches = false;
-  for (const std::string& modality : study.modalities) {
-    matches = matches || std::find(autoShare.modalities.begin(), autoShare.modalities.end(), modality) !=
-                             autoShare.modalities.end();
-  }
-  for (const StudySource& source : study.sources) {
-    matches = matches ||
-              (!source.aet.empty() && std::find(autoShare.callingAets.begin(), autoShare.callingAets.end(),
-                                                source.aet) != autoShare.callingAets.end());
-  }
-  if (!matches || store_.HasAutomaticShare(study.orthancId)) return;
-  if (study.restrictedShare) {
-    Log::Info("auto-share skipped study " + study.studyUid + ": the patient's consent restricts sharing");
-    return;
-  }
-  std::string registryPatient;
-  if (patients_ != nullptr) {
-    if (std::optional<Patient> patient = patients_->FindByIdentifier(siteId_, study.patientId)) {
-      registryPatient = patient->id;
-    }
-  }
-  if (!ConsentPermits(registryPatient)) {
-    Log::Info("auto-share skipped study " + study.studyUid + ": no share consent for the patient");
-    return;
-  }
-  ShareRequest request;
-  request.study = study.orthancId;
-  request.validDays = autoShare.validDays;
-  request.automatic = true;
-  try {
-    CreatedShare created = Create(request, ShareActor{"auto-share", "", ""});
-    Log::Info("auto-share: link #" + std::to_string(created.share.id) + " made for study " + study.studyUid);
-  } catch (const std::exception& e) {
-    Log::Warning("auto-share failed for study " + study.studyUid + ": " + e.what());
-  }
-}
 
 void ShareService::RevokeForPatient(const std::string& registryPatientId) {
   for (int64_t id : store_.ActiveForRegistryPatient(registryPatientId, Time::NowSeconds())) {

@@ -96,9 +96,6 @@ class ShareService {
   AttemptLimiter::Ticket ReserveAddressAttempt(const std::string& ip);
   int64_t RetryAfter(const std::string& ip);
 
-  // The index worker tells of each study it indexed; a complete study that
-  // matches AutoShare gets a link and a queued slip.
-  void OnStudyIndexed(const StudyRecord& study, bool stable);
   // Consent for sharing was withdrawn: every live link of the patient ends.
   void RevokeForPatient(const std::string& registryPatientId);
 
@@ -139,7 +136,6 @@ class ShareService {
   IAuditSink& audit_;
   const SharesSettings settings_;
   const std::string siteId_;
-  const bool sharePermitsByDefault_;
   AttemptLimiter addressThrottle_;
   DownloadTickets tickets_;
   const SlipSeal seal_;

@@ -359,24 +359,27 @@ TEST(CoreAccess, RepeatedViewsCountOnceButRefusalsAlways) {
 
 TEST(StoredReports, OneEventPerStudyAndSenderThenOnlyWhatIsNew) {
   auto database = MigratedMemoryDatabase();
-  CollectingSink sink;
-  StoredReporter reporter(*database, sink);
+  AuditStore audit(*database);
+  StoredReporter reporter(*database, audit);
+  auto reported = [&] { return audit.Query(AuditFilter()).events; };  // newest first
   StudyRecord study;
   study.studyUid = "1.2.3";
   study.sources = {{"s1", "DicomProtocol", "CT1", "10.0.0.1", "", 0, 100},
                    {"s2", "DicomProtocol", "CT1", "10.0.0.1", "", 0, 50},
                    {"s3", "RestApi", "", "10.0.0.9", "tech", 0, 1}};
+  reporter.Report(study, "PAT-1");
+  ASSERT_EQ(2u, reported().size());
+  EXPECT_EQ("CT1", reported()[1].actorName);
+  EXPECT_EQ(150, reported()[1].detail["instances"].asInt());
+  EXPECT_EQ("PAT-1", reported()[1].patientId);
+  EXPECT_EQ("tech", reported()[0].actorName);
   reporter.Report(study);
-  ASSERT_EQ(2u, sink.events.size());
-  EXPECT_EQ("CT1", sink.events[0].actorName);
-  EXPECT_EQ(150, sink.events[0].detail["instances"].asInt());
-  EXPECT_EQ("tech", sink.events[1].actorName);
-  reporter.Report(study);
-  EXPECT_EQ(2u, sink.events.size()) << "nothing new, nothing reported";
+  EXPECT_EQ(2u, reported().size()) << "nothing new, nothing reported";
   study.sources[1].instances = 60;
   reporter.Report(study);
-  ASSERT_EQ(3u, sink.events.size());
-  EXPECT_EQ(10, sink.events[2].detail["instances"].asInt());
+  ASSERT_EQ(3u, reported().size());
+  EXPECT_EQ(10, reported()[0].detail["instances"].asInt());
+  EXPECT_TRUE(audit.Verify().ok) << "written into the chain like any other event";
 }
 
 TEST(AuditRecorderResolution, EventsAreTiedToTheRegistryPatient) {

@@ -18,6 +18,7 @@
 #include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
+#include "Share/AutoShare.h"
 #include "Share/DownloadTickets.h"
 #include "Share/ModalityGlossary.h"
 #include "Share/PatientRoutes.h"
@@ -320,20 +321,29 @@ TEST_F(Shares, AutoShareMatchesModalityOrCallingAetOnceAndNeedsConsent) {
   config.shares.autoShare.modalities = {"CR"};
   config.shares.autoShare.callingAets = {"MR_SCANNER"};
   Rebuild();
+  AutoShare autoShare(*service, config.shares.autoShare);
+  auto indexed = [&](const StudyRecord& study, bool stable) {
+    // The event as the pipeline hands it over, with the one consent decision.
+    StudyEventContext context(
+        StudyEvent{1, study.orthancId, study.studyUid, stable ? "stable" : "indexed", 0}, study,
+        [](const StudyRecord&) { return std::string("PAT-JANE"); },
+        [this](const std::string&) { return consent->Decide(janeId); });
+    autoShare.Consume(context);
+  };
   StudyRecord cr = *studies->FindByOrthancId("o1");
-  service->OnStudyIndexed(cr, true);
+  indexed(cr, true);
   EXPECT_EQ(0, store->CountPendingSlips()) << "no consent: no automatic link";
   PermitSharing();
-  service->OnStudyIndexed(cr, false);
+  indexed(cr, false);
   EXPECT_EQ(0, store->CountPendingSlips()) << "only once the study is complete";
-  service->OnStudyIndexed(cr, true);
-  service->OnStudyIndexed(cr, true);
+  indexed(cr, true);
+  indexed(cr, true);
   EXPECT_EQ(1, store->CountPendingSlips()) << "one link per study";
   StudyRecord ct = *studies->FindByOrthancId("o2");
-  service->OnStudyIndexed(ct, true);
+  indexed(ct, true);
   EXPECT_EQ(1, store->CountPendingSlips()) << "CT is not configured";
   ct.sources.push_back(StudySource{"s", "DicomProtocol", "MR_SCANNER", "", "", 0, 1});
-  service->OnStudyIndexed(ct, true);
+  indexed(ct, true);
   EXPECT_EQ(2, store->CountPendingSlips()) << "the calling AE matches";
   std::vector<Share> pending = store->PendingSlips(Time::NowSeconds());
   ASSERT_EQ(2u, pending.size());

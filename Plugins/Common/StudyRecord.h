@@ -41,6 +41,7 @@ struct StudyRecord {
   std::string originSite;             // the site it was retrieved from; "" when received here
   bool restrictedFederation = false;  // the patient's consent keeps it from peers
   bool restrictedShare = false;       // ... and from share links
+  bool stable = false;                // its last indexing saw it complete (Orthanc's StableStudy)
 
   Json::Value ToJson() const;  // the API's shape
   std::string SourcesToStorage() const;

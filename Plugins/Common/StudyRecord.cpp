@@ -1,4 +1,4 @@
-#include "Index/StudyRecord.h"
+#include "Common/StudyRecord.h"
 
 #include <map>
 #include <tuple>
