@@ -1,6 +1,7 @@
 #include "Bridge.h"
 
 #include "Audit/AuditRoutes.h"
+#include "Common/AuditVocabulary.h"
 #include "Common/Errors.h"
 #include "Common/Log.h"
 #include "Common/Migrations.h"
@@ -158,10 +159,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
                                              std::optional<Patient> patient = patients_.Find(id);
                                              return patient ? patient->ToJson() : Json::Value();
                                            }});
-    AuditEvent started;
-    started.actorName = "HospitalBridge";
-    started.actorKind = "system";
-    started.action = "system.started";
+    AuditEvent started = MakeAuditEvent("system.started", AuditActor::System());
     started.detail["version"] = kPluginVersion;
     started.detail["site"] = config_.siteId;
     started.detail["database"] = config_.databasePath;
@@ -242,13 +240,8 @@ std::optional<HttpResponse> Bridge::RefuseCoreBody(const HttpRequest& request) {
   const AuthResult auth = authenticator_.Identify(request);
   Log::Warning("refused " + request.method + " " + request.path + " from " + request.remoteIp + " (" +
                auth.identity.username + "): " + reason);
-  AuditEvent event;
-  event.actorName = auth.identity.username;
-  event.actorRole = auth.identity.authenticated ? RoleName(auth.identity.role) : "";
-  event.actorKind = auth.identity.role == Role::kPeer ? "peer" : "user";
-  event.sourceIp = request.remoteIp;
-  event.action = "request.refused";
-  event.outcome = "failure";
+  AuditEvent event =
+      MakeAuditEvent("request.refused", AuditActor::Of(auth.identity, request.remoteIp), "failure");
   event.detail["method"] = request.method;
   event.detail["path"] = request.path;
   event.detail["reason"] = reason;
@@ -264,12 +257,9 @@ bool Bridge::AcceptsReceivedInstance(const std::string& file, const std::string&
   if (reason.empty()) return true;
   Log::Warning("discarded a DICOM instance of " + std::to_string(file.size()) + " bytes received through " +
                origin + (address.empty() ? "" : " from " + address) + ": " + reason);
-  AuditEvent event;
-  event.actorName = origin;
-  event.actorKind = origin == "DicomProtocol" ? "dicom" : "system";
-  event.sourceIp = address;
-  event.action = "request.refused";
-  event.outcome = "failure";
+  const AuditActor actor = origin == "DicomProtocol" ? AuditActor::DicomSender("", address)
+                                                     : AuditActor{ActorKind::kSystem, origin, "", address};
+  AuditEvent event = MakeAuditEvent("request.refused", actor, "failure");
   event.detail["what"] = "DICOM instance";
   event.detail["origin"] = origin;
   event.detail["bytes"] = static_cast<Json::UInt64>(file.size());

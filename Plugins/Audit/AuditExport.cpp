@@ -1,5 +1,6 @@
 #include "Audit/AuditExport.h"
 
+#include "Common/AuditVocabulary.h"
 #include "Common/Json.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
@@ -7,47 +8,6 @@
 namespace HospitalBridge {
 namespace {
 const char kDcm[] = "http://dicom.nema.org/resources/ontology/DCM";
-
-// What an action is, in DICOM's audit vocabulary (PS3.15 A.5, PS3.16 CID 400-405).
-struct Meaning {
-  const char* eventCode;
-  const char* eventName;
-  const char* actionCode;   // C, R, U, D, E
-  const char* subtypeCode;  // DCM code of the event type, or ""
-  const char* subtypeName;
-};
-
-Meaning MeaningOf(const std::string& action) {
-  if (action == "login" || action == "login.failed")
-    return {"110114", "User Authentication", "E", "110122", "Login"};
-  if (action == "logout") return {"110114", "User Authentication", "E", "110123", "Logout"};
-  if (action == "user.created" || action == "user.changed") {
-    return {"110136", "Security Roles Changed", "U", "", ""};
-  }
-  if (action == "dicom.stored") return {"110104", "DICOM Instances Transferred", "C", "", ""};
-  if (action == "study.viewed") return {"110103", "DICOM Instances Accessed", "R", "", ""};
-  if (action == "study.searched") return {"110112", "Query", "E", "", ""};
-  if (action == "request.refused") return {"110113", "Security Alert", "E", "", ""};
-  if (action == "study.modified") return {"110103", "DICOM Instances Accessed", "U", "", ""};
-  if (action == "study.deleted") return {"110103", "DICOM Instances Accessed", "D", "", ""};
-  // A phone unlocking a share link authenticates the patient; refused
-  // studies and locked links are security alerts; what a phone sees is an
-  // access, and links and downloads hand images out of the hospital.
-  if (action == "share.opened" || action == "share.unlock_failed") {
-    return {"110114", "User Authentication", "E", "110122", "Login"};
-  }
-  if (action == "share.denied" || action == "share.locked") return {"110113", "Security Alert", "E", "", ""};
-  if (action == "share.viewed") return {"110103", "DICOM Instances Accessed", "R", "", ""};
-  if (action == "study.downloaded" || action == "study.exported" || action.rfind("share.", 0) == 0) {
-    return {"110106", "Export", "R", "", ""};
-  }
-  if (action.rfind("federation.query", 0) == 0) return {"110112", "Query", "E", "", ""};
-  if (action == "federation.retrieve") return {"110107", "Import", "C", "", ""};
-  if (action.rfind("consent.", 0) == 0) return {"110110", "Patient Record", "U", "", ""};
-  if (action == "system.started")
-    return {"110100", "Application Activity", "E", "110120", "Application Start"};
-  return {"110100", "Application Activity", "E", "", ""};
-}
 
 // DICOM/FHIR outcome: 0 success, 4 minor failure (refused), 8 serious failure.
 const char* OutcomeCode(const std::string& outcome) {
@@ -97,7 +57,7 @@ std::string XmlEscape(const std::string& raw) {
 }
 
 Json::Value ToFhirAuditEvent(const AuditEvent& event, const AuditSource& source) {
-  const Meaning meaning = MeaningOf(event.action);
+  const AuditAction meaning = AuditActionOf(event.action);
   Json::Value resource(Json::objectValue);
   resource["resourceType"] = "AuditEvent";
   resource["id"] = std::to_string(event.id);
@@ -176,7 +136,7 @@ Json::Value ToFhirBundle(const std::vector<AuditEvent>& events, const AuditSourc
 }
 
 std::string ToDicomAuditMessage(const AuditEvent& event, const AuditSource& source) {
-  const Meaning meaning = MeaningOf(event.action);
+  const AuditAction meaning = AuditActionOf(event.action);
   std::string xml = "<AuditMessage>";
   xml += "<EventIdentification EventActionCode=\"" + std::string(meaning.actionCode) + "\" EventDateTime=\"" +
          Time::FormatIsoUtcMilliseconds(event.timeMs) + "\" EventOutcomeIndicator=\"" +

@@ -1,5 +1,7 @@
 #include "Audit/AuditRoutes.h"
 
+#include "Common/AuditVocabulary.h"
+
 #include <ctime>
 
 #include "Common/Errors.h"
@@ -90,6 +92,22 @@ bool ParseAuditTime(const std::string& text, bool upperBound, int64_t& milliseco
 }
 
 void RegisterAuditRoutes(Router& router, AuditRoutesContext c) {
+  // The one vocabulary, for the pages (Common/AuditVocabulary.h).
+  router.Add("GET", "/bridge/audit/actions", RoleSet::Staff(), [](const RouteContext&) {
+    Json::Value answer(Json::objectValue);
+    answer["actions"] = Json::Value(Json::arrayValue);
+    for (const AuditAction& action : AuditActions()) {
+      Json::Value item(Json::objectValue);
+      item["action"] = action.name;
+      item["group"] = action.group;
+      item["words"] = action.words;
+      item["plain_words"] = action.plainWords;
+      item["dicom_event"] = std::string(action.eventCode) + " " + action.eventName;
+      item["dicom_action"] = action.actionCode;
+      answer["actions"].append(item);
+    }
+    return HttpResponse::Json(answer);
+  });
   router.Add("GET", "/bridge/audit", kAdmin, [c](const RouteContext& ctx) {
     AuditFilter filter = ParseFilter(ctx.request, 1000);
     if (ctx.request.HasQuery("format"))

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "Common/AuditVocabulary.h"
 #include "Common/Router.h"
 #include "Common/Time.h"
 
@@ -85,14 +86,9 @@ void CoreAccessAuditor::Observe(const HttpRequest& request, const Identity& iden
       SeenRecently(identity.username + " " + request.path, Time::NowMilliseconds())) {
     return;
   }
-  AuditEvent event;
+  AuditEvent event =
+      MakeAuditEvent(action, AuditActor::Of(identity, request.remoteIp), allowed ? "success" : "denied");
   if (action == "study.searched") event.detail["query"] = "POST /tools/find";
-  event.actorName = identity.username;
-  event.actorRole = RoleName(identity.role);
-  event.actorKind = identity.role == Role::kPeer ? "peer" : "user";
-  event.sourceIp = request.remoteIp;
-  event.action = action;
-  event.outcome = allowed ? "success" : "denied";
   event.orthancResource = resource;
   event.detail["method"] = request.method;
   event.detail["path"] = request.path;

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "Common/AuditVocabulary.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
@@ -39,16 +40,16 @@ void StoredReporter::Report(const StudyRecord& study, const std::string& registr
     upsert.Bind(1, study.studyUid).Bind(2, key).Bind(3, sender.instances).Run();
 
     const StudySource& source = *sender.source;
-    AuditEvent event;
-    if (source.origin == "DicomProtocol") {
-      event.actorName = source.aet;
-      event.actorKind = "dicom";
-    } else {
-      event.actorName = !source.user.empty() ? source.user : (!source.ip.empty() ? source.ip : source.origin);
-      event.actorKind = source.user.empty() ? "system" : "user";
-    }
-    event.sourceIp = source.ip;
-    event.action = "dicom.stored";
+    // A modality by its AE title; an upload by its user, else as the system
+    // (a plugin, Lua) named by its address or way in.
+    const AuditActor actor =
+        source.origin == "DicomProtocol"
+            ? AuditActor::DicomSender(source.aet, source.ip)
+            : (!source.user.empty()
+                   ? AuditActor{ActorKind::kUser, source.user, "", source.ip}
+                   : AuditActor{ActorKind::kSystem, !source.ip.empty() ? source.ip : source.origin, "",
+                                source.ip});
+    AuditEvent event = MakeAuditEvent("dicom.stored", actor);
     event.studyUid = study.studyUid;
     event.patientId = registryPatientId;
     event.timeMs = Time::WallClockMilliseconds();

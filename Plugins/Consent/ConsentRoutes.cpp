@@ -1,5 +1,6 @@
 #include "Consent/ConsentRoutes.h"
 
+#include "Common/AuditVocabulary.h"
 #include "Common/Crypto.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
@@ -197,12 +198,8 @@ void RegisterConsentRoutes(Router& router, ConsentRoutesContext c) {
         record.recordedBy = ctx.identity.username;
         ConsentRecord stored = c.consents.Record(record, attachment);
 
-        AuditEvent event;
-        event.actorName = ctx.identity.username;
-        event.actorRole = RoleName(ctx.identity.role);
-        event.actorKind = "user";
-        event.sourceIp = ctx.request.remoteIp;
-        event.action = "consent.recorded";
+        AuditEvent event =
+            MakeAuditEvent("consent.recorded", AuditActor::Of(ctx.identity, ctx.request.remoteIp));
         event.patientId = patient.id;
         event.detail["kind"] = stored.kind;
         event.detail["decision"] = stored.decision;

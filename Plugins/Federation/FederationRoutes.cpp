@@ -1,5 +1,6 @@
 #include "Federation/FederationRoutes.h"
 
+#include "Common/AuditVocabulary.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
@@ -28,13 +29,7 @@ std::string NationalIdParameter(const HttpRequest& request, bool required) {
 bool IsOrthancId(const std::string& id) { return Text::IsIdentifier(id, "-", 44, 44); }
 
 AuditEvent EventBy(const RouteContext& ctx, const char* action) {
-  AuditEvent event;
-  event.actorName = ctx.identity.username;
-  event.actorRole = RoleName(ctx.identity.role);
-  event.actorKind = ctx.identity.role == Role::kPeer ? "peer" : "user";
-  event.sourceIp = ctx.request.remoteIp;
-  event.action = action;
-  return event;
+  return MakeAuditEvent(action, AuditActor::Of(ctx.identity, ctx.request.remoteIp));
 }
 
 // The study of this site that a peer asks about, if the peer may see it.

@@ -88,9 +88,9 @@ std::optional<Json::Value> RetrieveJobs::Find(const std::string& jobId) {
 
 Json::Value RetrieveJobs::List(int limit) {
   Transaction transaction(database_, TransactionMode::kRead);
-  Statement select(transaction, std::string("SELECT ") + kColumns +
-                                    " FROM retrieve_jobs ORDER BY created_at DESC, id DESC LIMIT " +
-                                    std::to_string(limit));
+  Statement select(transaction,
+                   std::string("SELECT ") + kColumns + " FROM retrieve_jobs ORDER BY created_at DESC, " +
+                       transaction.Dialect().InsertionOrder() + " DESC LIMIT " + std::to_string(limit));
   Json::Value jobs(Json::arrayValue);
   while (select.Step()) jobs.append(ReadJob(select));
   return jobs;
@@ -116,8 +116,10 @@ std::optional<RetrieveJobs::Job> RetrieveJobs::NextPending() {
   Transaction transaction(database_, TransactionMode::kRead);
   Statement select(
       transaction,
-      "SELECT id, site_id, study_uid FROM retrieve_jobs WHERE state = 'pending' ORDER BY created_at, id "
-      "LIMIT 1");
+      "SELECT id, site_id, study_uid FROM retrieve_jobs WHERE state = 'pending' ORDER BY created_at, " +
+          transaction.Dialect().InsertionOrder() +
+          " "
+          "LIMIT 1");
   if (!select.Step()) return std::nullopt;
   return Job{select.ColumnText(0), select.ColumnText(1), select.ColumnText(2)};
 }

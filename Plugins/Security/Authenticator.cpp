@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "Common/AuditVocabulary.h"
 #include "Common/Crypto.h"
 #include "Common/Log.h"
 #include "Common/Time.h"
@@ -67,12 +68,7 @@ AuthResult Authenticator::FromBasic(const std::string& header, const std::string
   AuthResult result = CheckPassword(username, password, address, "basic");
   if (result.outcome == AuthResult::Outcome::kAuthenticated) {
     // Once per verification, not per request: later requests hit the cache.
-    AuditEvent event;
-    event.actorName = result.identity.username;
-    event.actorRole = RoleName(result.identity.role);
-    event.actorKind = result.identity.role == Role::kPeer ? "peer" : "user";
-    event.sourceIp = address;
-    event.action = "login";
+    AuditEvent event = MakeAuditEvent("login", AuditActor::Of(result.identity, address));
     event.detail["method"] = "basic";
     audit_.Record(event);
     std::lock_guard<std::mutex> lock(cacheMutex_);
@@ -103,12 +99,7 @@ AuthResult Authenticator::CheckPassword(const std::string& username, const std::
                                         const std::string& address, const char* method) {
   AuthResult result;
   auto failed = [&](const char* why) {
-    AuditEvent event;
-    event.actorName = username.substr(0, 64);
-    event.actorKind = "user";
-    event.sourceIp = address;
-    event.action = "login.failed";
-    event.outcome = "failure";
+    AuditEvent event = MakeAuditEvent("login.failed", AuditActor::Claimed(username, address), "failure");
     event.detail["method"] = method;
     event.detail["reason"] = why;
     audit_.Record(event);

@@ -1,5 +1,6 @@
 #include "Security/SecurityRoutes.h"
 
+#include "Common/AuditVocabulary.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
@@ -35,12 +36,7 @@ Role RequireRole(const Json::Value& body) {
 
 void Audit(IAuditSink& audit, const RouteContext& ctx, const Identity& actor, const char* action,
            Json::Value detail) {
-  AuditEvent event;
-  event.actorName = actor.username;
-  event.actorRole = RoleName(actor.role);
-  event.actorKind = "user";
-  event.sourceIp = ctx.request.remoteIp;
-  event.action = action;
+  AuditEvent event = MakeAuditEvent(action, AuditActor::Of(actor, ctx.request.remoteIp));
   event.detail = std::move(detail);
   audit.Record(event);
 }

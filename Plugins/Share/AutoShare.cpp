@@ -41,7 +41,7 @@ bool AutoShare::Consider(const StudyRecord& study, bool stable, const PatientCon
   request.validDays = settings_.validDays;
   request.automatic = true;
   try {
-    CreatedShare created = shares_.Create(request, ShareActor{"auto-share", "", ""});
+    CreatedShare created = shares_.Create(request, AuditActor::System("auto-share"));
     Log::Info("auto-share: link #" + std::to_string(created.share.id) + " made for study " + study.studyUid);
     return true;
   } catch (const DomainError& e) {

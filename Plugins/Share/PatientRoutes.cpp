@@ -140,8 +140,7 @@ struct Pages {
 
   void Audit(const Share& share, const RouteContext& ctx, const std::string& action,
              const std::string& studyUid, const std::string& outcome, Json::Value detail) const {
-    context.shares.Audit(action, share,
-                         ShareActor{"share #" + std::to_string(share.id), "", ctx.request.remoteIp}, outcome,
+    context.shares.Audit(action, share, AuditActor::PatientLink(share.id, ctx.request.remoteIp), outcome,
                          std::move(detail), studyUid);
   }
 

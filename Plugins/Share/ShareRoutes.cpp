@@ -20,9 +20,7 @@ std::string PublicBaseUrl(const SharesSettings& settings, bool ssl, const HttpRe
 
 namespace {
 
-ShareActor ActorOf(const RouteContext& ctx) {
-  return ShareActor{ctx.identity.username, RoleName(ctx.identity.role), ctx.request.remoteIp};
-}
+AuditActor ActorOf(const RouteContext& ctx) { return AuditActor::Of(ctx.identity, ctx.request.remoteIp); }
 
 int64_t ShareId(const RouteContext& ctx) {
   const std::string& text = ctx.Param("id");

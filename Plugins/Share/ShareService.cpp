@@ -65,16 +65,9 @@ std::string ShareService::SecretHash(const std::string& secret, const std::strin
   return Crypto::Pbkdf2Sha256(secret, salt, settings_.secretHashIterations, 32);
 }
 
-void ShareService::Audit(const std::string& action, const Share& share, const ShareActor& actor,
+void ShareService::Audit(const std::string& action, const Share& share, const AuditActor& actor,
                          const std::string& outcome, Json::Value detail, const std::string& studyUid) {
-  AuditEvent event;
-  const bool patient = actor.role.empty() && actor.name.rfind("share #", 0) == 0;
-  event.actorName = actor.name;
-  event.actorRole = actor.role;
-  event.actorKind = patient ? "share" : (actor.role.empty() ? "system" : "user");
-  event.sourceIp = actor.ip;
-  event.action = action;
-  event.outcome = outcome;
+  AuditEvent event = MakeAuditEvent(action, actor, outcome);
   event.dicomPatientId = share.patientId;
   event.patientId = share.registryPatient;
   event.studyUid = studyUid;
@@ -128,7 +121,7 @@ bool ShareService::ConsentPermits(const std::string& registryPatient) {
   return consent_->Decide(registryPatient).sharePermitted;
 }
 
-CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor& actor) {
+CreatedShare ShareService::Create(const ShareRequest& request, const AuditActor& actor) {
   if (request.study.empty() == request.patientId.empty()) {
     throw DomainError::Invalid("Say what to share", "give either \"study\" or \"patient_id\", not both");
   }
@@ -198,7 +191,7 @@ CreatedShare ShareService::Create(const ShareRequest& request, const ShareActor&
   return Issue(std::move(share), validDays, actor, permitted ? "permitted" : "attested");
 }
 
-CreatedShare ShareService::Issue(Share share, int validDays, const ShareActor& actor,
+CreatedShare ShareService::Issue(Share share, int validDays, const AuditActor& actor,
                                  const std::string& consentBasis) {
   CreatedShare created;
   created.token = Crypto::NewToken();
@@ -253,7 +246,7 @@ std::optional<PendingSlip> ShareService::OpenPendingSlip(int64_t id) {
   return slip;
 }
 
-CreatedShare ShareService::Reprint(int64_t id, const ShareActor& actor) {
+CreatedShare ShareService::Reprint(int64_t id, const AuditActor& actor) {
   Share old = Get(id);
   const int64_t now = Time::NowSeconds();
   const std::string status = old.Status(now);
@@ -283,7 +276,7 @@ CreatedShare ShareService::Reprint(int64_t id, const ShareActor& actor) {
   return created;
 }
 
-Share ShareService::Revoke(int64_t id, const std::string& reason, const ShareActor& actor) {
+Share ShareService::Revoke(int64_t id, const std::string& reason, const AuditActor& actor) {
   Share share = Get(id);
   if (store_.Revoke(id, actor.name, reason.empty() ? "revoked by staff" : reason, Time::NowSeconds())) {
     Json::Value detail(Json::objectValue);
@@ -293,14 +286,14 @@ Share ShareService::Revoke(int64_t id, const std::string& reason, const ShareAct
   return Get(id);
 }
 
-Share ShareService::ClearLock(int64_t id, const ShareActor& actor) {
+Share ShareService::ClearLock(int64_t id, const AuditActor& actor) {
   Share share = Get(id);
   store_.ClearLock(id);
   Audit("share.unlocked", share, actor);
   return Get(id);
 }
 
-Share ShareService::MarkPrinted(int64_t id, const ShareActor& actor) {
+Share ShareService::MarkPrinted(int64_t id, const AuditActor& actor) {
   Share share = Get(id);
   if (share.slipPending) {
     store_.MarkPrinted(id, Time::NowSeconds());
@@ -382,7 +375,7 @@ UnlockOutcome ShareService::Unlock(const Share& share, const std::string& pin, c
     return outcome;
   }
   const int64_t now = Time::NowSeconds();
-  ShareActor patient{"share #" + std::to_string(share.id), "", ip};
+  const AuditActor patient = AuditActor::PatientLink(share.id, ip);
   std::string secret;
   bool wellFormed = true;
   if (share.secondFactor == "pin") {
@@ -463,7 +456,7 @@ int64_t ShareService::RetryAfter(const std::string& ip) { return addressThrottle
 
 void ShareService::RevokeForPatient(const std::string& registryPatientId) {
   for (int64_t id : store_.ActiveForRegistryPatient(registryPatientId, Time::NowSeconds())) {
-    Revoke(id, "share consent withdrawn", ShareActor{"consent", "", ""});
+    Revoke(id, "share consent withdrawn", AuditActor::System("consent"));
   }
 }
 
@@ -499,8 +492,8 @@ bool ShareService::AdmitTicketedDownload(const HttpRequest& request) {
   Json::Value detail(Json::objectValue);
   detail["format"] = ticket->format;
   detail["streamed"] = true;
-  Audit("share.downloaded", *share, ShareActor{"share #" + std::to_string(share->id), "", request.remoteIp},
-        "success", detail, ticket->studyUid);
+  Audit("share.downloaded", *share, AuditActor::PatientLink(share->id, request.remoteIp), "success", detail,
+        ticket->studyUid);
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "Common/AuditSink.h"
+#include "Common/AuditVocabulary.h"
 #include "Common/Configuration.h"
 #include "Common/Http.h"
 #include "Common/OrthancRest.h"
@@ -20,13 +21,6 @@
 #include "Share/SlipSeal.h"
 
 namespace HospitalBridge {
-
-// Who asks, for the audit trail.
-struct ShareActor {
-  std::string name;  // user name, or "auto-share"
-  std::string role;
-  std::string ip;
-};
 
 struct ShareRequest {
   std::string study;      // Orthanc ID or StudyInstanceUID
@@ -67,11 +61,11 @@ class ShareService {
                const std::string& slipKeyPath = "");
 
   // Throws DomainError (invalid field, unknown study, consent conflict).
-  CreatedShare Create(const ShareRequest& request, const ShareActor& actor);
-  CreatedShare Reprint(int64_t id, const ShareActor& actor);
-  Share Revoke(int64_t id, const std::string& reason, const ShareActor& actor);
-  Share ClearLock(int64_t id, const ShareActor& actor);
-  Share MarkPrinted(int64_t id, const ShareActor& actor);
+  CreatedShare Create(const ShareRequest& request, const AuditActor& actor);
+  CreatedShare Reprint(int64_t id, const AuditActor& actor);
+  Share Revoke(int64_t id, const std::string& reason, const AuditActor& actor);
+  Share ClearLock(int64_t id, const AuditActor& actor);
+  Share MarkPrinted(int64_t id, const AuditActor& actor);
   Share Get(int64_t id);  // DomainError (not found)
   // The token and PIN a slip still waits to print, unsealed; nullopt once
   // printed, too old, or unreadable (key file replaced).
@@ -112,7 +106,7 @@ class ShareService {
 
   // Records a share.* audit event about `share`. `studyUid` names the
   // study concerned; by default the share's only study, if it has one.
-  void Audit(const std::string& action, const Share& share, const ShareActor& actor,
+  void Audit(const std::string& action, const Share& share, const AuditActor& actor,
              const std::string& outcome = "success", Json::Value detail = Json::Value(Json::objectValue),
              const std::string& studyUid = "");
 
@@ -122,7 +116,7 @@ class ShareService {
  private:
   // Gives `share` (its studies, patient and options set) a token, a second
   // factor and an expiry, stores it with its slip and audits it.
-  CreatedShare Issue(Share share, int validDays, const ShareActor& actor, const std::string& consentBasis);
+  CreatedShare Issue(Share share, int validDays, const AuditActor& actor, const std::string& consentBasis);
   std::vector<StudyRecord> ResolveStudies(const ShareRequest& request);
   std::optional<StudyRecord> FindStudy(const std::string& idOrUid);
   bool ConsentPermits(const std::string& registryPatient);

@@ -24,14 +24,10 @@ const INPUTS = { patient_id: 'f-patient', study_uid: 'f-study', actor: 'f-actor'
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const PATIENT_ID = /^PAT-[A-Za-z0-9]+$/;
 
-const ACTION_GROUPS = [
-  { key: 'accounts', actions: ['login', 'login.failed', 'logout', 'user.created', 'user.changed'] },
-  { key: 'images', actions: ['dicom.stored', 'study.viewed', 'study.downloaded', 'study.exported', 'study.modified', 'study.deleted'] },
-  { key: 'federation', actions: ['federation.query.sent', 'federation.query.answered', 'federation.retrieve'] },
-  { key: 'consent', actions: ['consent.recorded'] },
-  { key: 'system', actions: ['system.started'] }
-];
-const KNOWN_ACTIONS = ACTION_GROUPS.reduce(function (all, g) { return all.concat(g.actions); }, []);
+// The server's one vocabulary of actions (GET /bridge/audit/actions), in its
+// order: [{action, group, words, plain_words}]. Texts come from the locale when
+// it has them (audit.action.<action>), else the server's English words.
+let vocabulary = [];
 const OUTCOME_TONES = { success: 'ok', failure: 'error', denied: 'warn' };
 
 const state = { filters: {}, offset: 0 };
@@ -39,7 +35,19 @@ let brokenId = null;
 let seq = 0;
 
 function actionLabel(action) {
-  return KNOWN_ACTIONS.indexOf(action) !== -1 ? t('audit.action.' + action) : '';
+  if (has('audit.action.' + action)) return t('audit.action.' + action);
+  const known = vocabulary.find(function (entry) { return entry.action === action; });
+  return known ? str(known.words) : '';
+}
+
+function actionGroups() {
+  const groups = [];
+  vocabulary.forEach(function (entry) {
+    let group = groups.find(function (g) { return g.key === entry.group; });
+    if (!group) groups.push(group = { key: str(entry.group), actions: [] });
+    group.actions.push(str(entry.action));
+  });
+  return groups;
 }
 
 /* ------------------------------------------------------------ filters */
@@ -48,8 +56,9 @@ function fillActionChoice(extra) {
   const select = byId('f-action');
   while (select.options.length > 1) select.remove(1);
   Array.prototype.slice.call(select.querySelectorAll('optgroup')).forEach(function (g) { select.removeChild(g); });
-  ACTION_GROUPS.forEach(function (group) {
-    const node = el('optgroup', { attrs: { label: t('audit.group.' + group.key) } });
+  actionGroups().forEach(function (group) {
+    const label = has('audit.group.' + group.key) ? t('audit.group.' + group.key) : group.key;
+    const node = el('optgroup', { attrs: { label: label } });
     group.actions.forEach(function (action) {
       node.appendChild(el('option', { text: actionLabel(action) + ' (' + action + ')', attrs: { value: action } }));
     });
@@ -453,6 +462,13 @@ window.addEventListener('popstate', function () { readUrl(); writeForm(); load(f
 initLayout({ page: 'audit', title: t('audit.title') }).catch(function (e) {
   showAlert('audit-error', t('common.sessionFailed', { error: describeError(e) }));
 });
+try {
+  const answer = await api('/bridge/audit/actions', { timeoutMs: 30000 });
+  vocabulary = Array.isArray(answer.actions) ? answer.actions : [];
+  fillActionChoice(state.filters.action);
+} catch (e) {
+  showAlert('audit-error', describeError(e));
+}
 const problems = validate(state.filters);
 if (problems.length) {
   showAlert('audit-error', problems.join('; ') + '.');

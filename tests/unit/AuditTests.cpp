@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "Audit/AuditExport.h"
 #include "Audit/AuditRecorder.h"
 #include "Audit/AuditRoutes.h"
@@ -14,6 +16,7 @@
 #include "Audit/CoreAccessAuditor.h"
 #include "Audit/StoredReporter.h"
 #include "Audit/SyslogForwarder.h"
+#include "Common/AuditVocabulary.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Text.h"
@@ -432,4 +435,32 @@ TEST(AuditExportCodes, ShareEventsKeepTheirDicomMeaning) {
   EXPECT_EQ("110103", code("share.viewed"));
   EXPECT_EQ("110106", code("share.downloaded"));
   EXPECT_EQ("110106", code("share.created"));
+}
+
+TEST(AuditVocabulary, EveryActionIsNamedOnceWithItsCodesAndWords) {
+  std::set<std::string> names;
+  for (const AuditAction& action : AuditActions()) {
+    EXPECT_TRUE(names.insert(action.name).second) << "twice: " << action.name;
+    EXPECT_EQ(6u, std::string(action.eventCode).size()) << action.name;
+    EXPECT_EQ(1u, std::string(action.actionCode).size()) << action.name;
+    EXPECT_FALSE(std::string(action.words).empty()) << action.name;
+    EXPECT_FALSE(std::string(action.plainWords).empty()) << action.name;
+  }
+  for (const char* used : {"login", "login.failed", "study.viewed", "study.searched", "share.opened",
+                           "request.refused", "dicom.stored", "federation.retrieve", "system.started"}) {
+    EXPECT_EQ(1u, names.count(used)) << used;
+  }
+  EXPECT_STREQ("110100", AuditActionOf("something.old").eventCode) << "unknown: generic application activity";
+}
+
+TEST(AuditVocabulary, OneWayToSayWhoActed) {
+  Identity peer{true, 3, "hos-002", Role::kPeer, false};
+  AuditEvent event = MakeAuditEvent("federation.query.answered", AuditActor::Of(peer, "10.0.0.2"));
+  EXPECT_EQ("peer", event.actorKind);
+  EXPECT_EQ("peer", event.actorRole);
+  EXPECT_EQ("10.0.0.2", event.sourceIp);
+  EXPECT_EQ("share", MakeAuditEvent("share.opened", AuditActor::PatientLink(12, "")).actorKind);
+  EXPECT_EQ("share #12", MakeAuditEvent("share.opened", AuditActor::PatientLink(12, "")).actorName);
+  EXPECT_EQ("dicom", MakeAuditEvent("dicom.stored", AuditActor::DicomSender("CT1", "")).actorKind);
+  EXPECT_EQ("system", MakeAuditEvent("system.started", AuditActor::System()).actorKind);
 }

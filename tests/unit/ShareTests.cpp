@@ -99,7 +99,7 @@ class Shares : public ::testing::Test {
     request.study = study;
     request.secondFactor = factor;
     request.consentAttested = true;
-    return service->Create(request, ShareActor{"desk", "reception", "10.0.0.5"});
+    return service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", "10.0.0.5"});
   }
 
   Configuration config;
@@ -127,7 +127,7 @@ TEST_F(Shares, TheTokenAndPinAreReturnedOnceAndStoredOnlyAsHashes) {
   EXPECT_EQ(32u, stored.secretHash.size());
   // Only the pending slip keeps them, and printing forgets them.
   ASSERT_TRUE(store->FindPendingSlip(created.share.id).has_value());
-  service->MarkPrinted(created.share.id, ShareActor{"desk", "reception", ""});
+  service->MarkPrinted(created.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   EXPECT_FALSE(store->FindPendingSlip(created.share.id).has_value());
   EXPECT_FALSE(store->Find(created.share.id)->slipPending);
   EXPECT_EQ(1, audit.Count("share.created"));
@@ -143,7 +143,7 @@ TEST_F(Shares, PinsAreUniformlySpreadAndDiffer) {
 TEST_F(Shares, BadRequestsAreRefusedWithTheirReason) {
   ShareRequest request;
   request.consentAttested = true;
-  ShareActor actor{"desk", "reception", ""};
+  AuditActor actor{ActorKind::kUser, "desk", "reception", ""};
   EXPECT_THROW(service->Create(request, actor), DomainError) << "neither study nor patient";
   request.study = "nope";
   try {
@@ -166,7 +166,7 @@ TEST_F(Shares, BadRequestsAreRefusedWithTheirReason) {
 TEST_F(Shares, ConsentOrAnAttestationIsNeededAndTheAttestationIsRecorded) {
   ShareRequest request;
   request.study = "o1";
-  ShareActor actor{"desk", "reception", ""};
+  AuditActor actor{ActorKind::kUser, "desk", "reception", ""};
   try {
     service->Create(request, actor);
     FAIL() << "shared without consent";
@@ -188,7 +188,7 @@ TEST_F(Shares, APatientShareHoldsEveryStudyOfThatPatientOnly) {
   ShareRequest request;
   request.patientId = "P1";
   request.consentAttested = true;
-  CreatedShare created = service->Create(request, ShareActor{"desk", "reception", ""});
+  CreatedShare created = service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   ASSERT_EQ(2u, created.share.studies.size());
   EXPECT_EQ("patient", created.share.scope);
   for (const ShareStudyRef& study : created.share.studies) EXPECT_NE("o3", study.orthancId);
@@ -209,7 +209,7 @@ TEST_F(Shares, WrongPinsLockTheShareAndStaffUnlockIt) {
   EXPECT_EQ(LinkState::kLocked, service->LookUp(created.token, locked));
   EXPECT_EQ(1, audit.Count("share.locked"));
 
-  service->ClearLock(created.share.id, ShareActor{"desk", "reception", ""});
+  service->ClearLock(created.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   std::optional<Share> unlocked;
   ASSERT_EQ(LinkState::kActive, service->LookUp(created.token, unlocked));
   UnlockOutcome opened = service->Unlock(*unlocked, " " + created.pin + " ", "", "10.0.0.9");
@@ -254,7 +254,7 @@ TEST_F(Shares, MaxUsesEndNewUnlocksButNotOpenSessions) {
   request.study = "o1";
   request.consentAttested = true;
   request.maxUses = 1;
-  CreatedShare created = service->Create(request, ShareActor{"desk", "reception", ""});
+  CreatedShare created = service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   Share share = *store->Find(created.share.id);
   UnlockOutcome first = service->Unlock(share, created.pin, "", "");
   ASSERT_EQ(UnlockOutcome::Kind::kOpened, first.kind);
@@ -268,7 +268,7 @@ TEST_F(Shares, RevokedAndExpiredLinksEndTheirSessions) {
   CreatedShare created = MakeShare();
   UnlockOutcome opened = service->Unlock(*store->Find(created.share.id), created.pin, "", "");
   ASSERT_TRUE(service->SessionShare(opened.sessionToken).has_value());
-  service->Revoke(created.share.id, "wrong patient", ShareActor{"desk", "reception", ""});
+  service->Revoke(created.share.id, "wrong patient", AuditActor{ActorKind::kUser, "desk", "reception", ""});
   EXPECT_FALSE(service->SessionShare(opened.sessionToken).has_value());
   std::optional<Share> share;
   EXPECT_EQ(LinkState::kRevoked, service->LookUp(created.token, share));
@@ -288,7 +288,7 @@ TEST_F(Shares, RevokedAndExpiredLinksEndTheirSessions) {
 
 TEST_F(Shares, ReprintRevokesTheOldLinkAndKeepsItsOptions) {
   CreatedShare old = MakeShare("o2", "birth-date");
-  CreatedShare fresh = service->Reprint(old.share.id, ShareActor{"desk", "reception", ""});
+  CreatedShare fresh = service->Reprint(old.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   EXPECT_NE(old.token, fresh.token);
   Share previous = *store->Find(old.share.id);
   EXPECT_EQ("revoked", previous.Status(Time::NowSeconds()));
@@ -353,7 +353,7 @@ TEST_F(Shares, AutoShareMatchesModalityOrCallingAetOnceAndNeedsConsent) {
 TEST_F(Shares, ListingFiltersByStatusAndPatient) {
   CreatedShare a = MakeShare("o1");
   MakeShare("o3");
-  service->Revoke(a.share.id, "", ShareActor{"desk", "reception", ""});
+  service->Revoke(a.share.id, "", AuditActor{ActorKind::kUser, "desk", "reception", ""});
   ShareFilter filter;
   filter.status = "active";
   EXPECT_EQ(1, store->List(filter, Time::NowSeconds()).total);
@@ -556,11 +556,11 @@ TEST_F(Shares, ReprintKeepsTheSameStudiesAndRecordsNoNewConsent) {
   ShareRequest request;
   request.patientId = "P1";
   request.consentAttested = true;
-  CreatedShare old = service->Create(request, ShareActor{"desk", "reception", ""});
+  CreatedShare old = service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   ASSERT_EQ(2u, old.share.studies.size());
   const size_t consents = consentStore->History(janeId).size();
   AddStudy("o4", "1.2.4", "P1", "CR", "20261122");  // arrives after the link was made
-  CreatedShare fresh = service->Reprint(old.share.id, ShareActor{"desk", "reception", ""});
+  CreatedShare fresh = service->Reprint(old.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   ASSERT_EQ(2u, fresh.share.studies.size());
   for (const ShareStudyRef& study : fresh.share.studies) EXPECT_NE("o4", study.orthancId);
   EXPECT_EQ(consents, consentStore->History(janeId).size()) << "a reprint attests nothing new";
@@ -579,7 +579,7 @@ TEST_F(Shares, ABirthDateLinkWithoutABirthDateRecordsNoAttestation) {
   request.study = "o3";
   request.secondFactor = "birth-date";
   request.consentAttested = true;
-  EXPECT_THROW(service->Create(request, ShareActor{"desk", "reception", ""}), DomainError);
+  EXPECT_THROW(service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""}), DomainError);
   EXPECT_TRUE(consentStore->History(otherId).empty()) << "a refused link leaves no consent record";
 }
 
