@@ -33,10 +33,16 @@ std::vector<PermissionRule> BuiltInRules() {
       {"GET", "/system", kStaff, "Orthanc version and name"},
       {"GET", "/statistics", kStaff, "counts of stored resources"},
       {"POST", "/instances", kClinical, "upload of DICOM files"},
-      {"POST", "/tools/find", kStaff, "search"},
+      {"POST", "/tools/find", kStaff,
+       "search; its newer options (Labels 1.12+, ResponseContent, OrderBy, MetadataQuery 1.12.5+) only read, "
+       "so staff may use them; audited as searches"},
       {"POST", "/tools/lookup", kStaff, "look up a DICOM identifier"},
       {"POST", "/tools/create-archive,/tools/create-media,/tools/create-media-extended", kStaff,
        "download several"},
+      {"GET", "/tools/create-archive,/tools/create-media,/tools/create-media-extended", kStaff,
+       "download several, named in ?resources= (1.12.2+): the same download as the POST"},
+      {"GET", "/tools/labels", kStaff,
+       "the label names in use (Orthanc 1.12+), for Orthanc Explorer's filters; names no patient or study"},
       {"GET", "/tools/now,/tools/now-local,/tools/dicom-conformance,/tools/generate-uid", kStaff,
        "small helpers"},
       {"GET", "/modalities,/modalities/*,/peers,/peers/*", kClinical,
@@ -46,17 +52,34 @@ std::vector<PermissionRule> BuiltInRules() {
       {"GET,POST,DELETE", "/queries/**", kClinical, "results of C-FIND queries and their retrieval"},
       {"GET", "/jobs,/jobs/**", kStaff, "progress of downloads and transfers"},
       {"POST", "/jobs/*/cancel,/jobs/*/pause,/jobs/*/resume,/jobs/*/resubmit", kCorrect, "manage jobs"},
+      {"DELETE", "/jobs/*,/jobs/*/*", kCorrect,
+       "remove a finished job from the history (1.12.2+) or an asynchronous job's output (1.12.1+): managing "
+       "jobs, like cancel"},
+      // Admin only, said explicitly (the last line would too): these read a
+      // JSON body that Security/BodyGuard.cpp does not check yet, so no other
+      // role may send Orthanc one.
+      {"POST", "/modalities/*/get", kAdmin,
+       "C-GET retrieve (1.12.6+): clinical once its JSON body is checked like /move's, admin until then"},
+      {"POST", "/tools/count-resources", kAdmin,
+       "counts matching a /tools/find query (1.12.5+); unchecked JSON body, and staff have /statistics"},
+      {"POST", "/tools/bulk-content", kAdmin,
+       "the tags of many resources at once: a read of patient data, with an unchecked JSON body"},
+      {"POST", "/tools/bulk-delete,/tools/bulk-modify,/tools/bulk-anonymize", kAdmin,
+       "delete, modify or anonymize many resources at once; staff change one resource at a time"},
       {"GET", "/dicom-web/**,/wado", kStaff, "DICOMweb reads (when the DICOMweb plugin is installed)"},
       {"POST", "/dicom-web/studies,/dicom-web/studies/*", kClinical, "DICOMweb STOW-RS upload"},
   };
   for (const std::string& level : kResources) {
     const std::string base = "/" + level;
-    rules.push_back({"GET", base + "," + base + "/**", kStaff, "read " + level});
+    rules.push_back(
+        {"GET", base + "," + base + "/**", kStaff,
+         "read " + level + ": tags, files, previews, metadata, labels (1.12+); audited as views"});
     rules.push_back({"POST", base + "/*/archive," + base + "/*/media", kStaff, "download " + level});
     rules.push_back(
         {"POST", base + "/*/modify," + base + "/*/anonymize", kCorrect, "correct or anonymize " + level});
     rules.push_back(
-        {"PUT,DELETE", base + "/*/metadata/*," + base + "/*/labels/*", kCorrect, "annotate " + level});
+        {"PUT,DELETE", base + "/*/metadata/*," + base + "/*/labels/*", kCorrect,
+         "annotate " + level + " with metadata and labels (1.12+; reading them is the read above)"});
     rules.push_back({"DELETE", base + "/*", kAdmin, "delete " + level});
   }
   rules.push_back({"POST", "/studies/*/merge,/studies/*/split", kCorrect, "merge or split studies"});
