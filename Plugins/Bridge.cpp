@@ -15,7 +15,7 @@
 #include "Security/BodyGuard.h"
 #include "Security/BootstrapAdmin.h"
 #include "Security/SecurityRoutes.h"
-#include "Share/PatientRoutes.h"
+#include "Share/PortalRoutes.h"
 #include "Share/ShareRoutes.h"
 #include "System/SystemRoutes.h"
 #include "Web/StaticAssets.h"
@@ -41,6 +41,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       studies_(database_),
       reader_(orthanc),
       eventLog_(database_),
+      studyAccess_(orthanc),
       sites_(database_),
       patients_(database_),
       auditStore_(database_),
@@ -107,9 +108,10 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
     shares_ = std::make_unique<ShareService>(
         shareStore_, studies_, orthanc, config_.registry.enabled ? &patients_ : nullptr, consent_.get(),
         audit_, config_, config_.databasePath == ":memory:" ? "" : config_.databasePath + ".slip-key");
-    patientMedia_ = std::make_unique<PatientMedia>(orthanc);
+    portalMedia_ = std::make_unique<PortalMedia>(orthanc);
     RegisterShareRoutes(router_, ShareRoutesContext{config_, *shares_, sites_});
-    RegisterPatientRoutes(router_, PatientRoutesContext{config_, *shares_, *patientMedia_, sites_});
+    RegisterPortalRoutes(router_,
+                         PortalRoutesContext{config_, *shares_, *portalMedia_, sites_, studyAccess_});
     if (consent_) {
       consent_->OnDenied([this](const std::string& patientId, ConsentKind kind) {
         if (kind == ConsentKind::kShare) shares_->RevokeForPatient(patientId);

@@ -38,9 +38,10 @@
 #include "Security/PasswordHasher.h"
 #include "Security/PermissionTable.h"
 #include "Security/SessionStore.h"
+#include "Security/StudyAccessPolicy.h"
 #include "Security/UserStore.h"
 #include "Share/AutoShare.h"
-#include "Share/PatientMedia.h"
+#include "Share/PortalMedia.h"
 #include "Share/ShareService.h"
 #include "Share/ShareStore.h"
 
@@ -112,6 +113,7 @@ class Bridge {
   StudyReader reader_;
   std::unique_ptr<IndexWorker> worker_;
   StudyEventLog eventLog_;
+  StudyAccessPolicy studyAccess_;
   std::unique_ptr<StudyEventPipeline> pipeline_;
   SiteStore sites_;
   PatientStore patients_;
@@ -129,7 +131,7 @@ class Bridge {
   std::unique_ptr<ShareService> shares_;
   std::unique_ptr<ConsentMarks> consentMarks_;
   std::unique_ptr<AutoShare> autoShare_;
-  std::unique_ptr<PatientMedia> patientMedia_;
+  std::unique_ptr<PortalMedia> portalMedia_;
   std::unique_ptr<WatchFolderImporter> watchFolders_;
 };
 

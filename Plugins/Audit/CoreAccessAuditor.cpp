@@ -1,70 +1,42 @@
 #include "Audit/CoreAccessAuditor.h"
 
-#include <set>
-
 #include "Common/AuditVocabulary.h"
-#include "Common/Router.h"
+#include "Common/ResourceParser.h"
 #include "Common/Time.h"
 
 namespace HospitalBridge {
 namespace {
 const int64_t kViewWindowMs = 60 * 1000;
-const std::set<std::string> kLevels = {"patients", "studies", "series", "instances"};
-// Sub-routes of a resource that hand out the files themselves.
-const std::set<std::string> kDownloads = {"archive", "media", "file"};
-const std::set<std::string> kChanges = {"modify", "anonymize", "merge", "split"};
-// What an attachment is, without its content.
-const std::set<std::string> kAttachmentFacts = {
-    "size",          "md5",  "compressed-size",   "compressed-md5",
-    "is-compressed", "info", "uncompressed-size", "uncompressed-md5"};
 
-// Every read under a resource returns its data, except these few, which
-// tell how it is stored, never what it holds. Deny by default: a sub-route
-// not listed here (a new one in a newer Orthanc) is audited as a view.
-bool ReturnsNoPatientData(const std::vector<std::string>& segments) {
-  if (segments.size() == 3) return segments[2] == "statistics" || segments[2] == "attachments";
-  if (segments.size() == 4 && segments[2] == "attachments") return true;  // the list of an attachment's facts
-  if (segments.size() == 5 && segments[2] == "attachments") return kAttachmentFacts.count(segments[4]) > 0;
-  return false;
-}
-
-bool IsDownload(const std::vector<std::string>& segments) {
-  if (segments.size() == 3) return kDownloads.count(segments[2]) > 0;
-  return segments.size() == 5 && segments[2] == "attachments" &&
-         (segments[4] == "data" || segments[4] == "compressed-data");
+const char* ActionOf(ResourceAccess access) {
+  switch (access) {
+    case ResourceAccess::kView:
+      return "study.viewed";
+    case ResourceAccess::kDownload:
+      return "study.downloaded";
+    case ResourceAccess::kModify:
+      return "study.modified";
+    case ResourceAccess::kDelete:
+      return "study.deleted";
+    case ResourceAccess::kSearch:
+      return "study.searched";
+    case ResourceAccess::kExport:
+      return "study.exported";
+    case ResourceAccess::kNone:
+      break;
+  }
+  return "";
 }
 }  // namespace
 
+// Which requests are which access is decided in one place, shared with the
+// gate: Common/ResourceParser.cpp.
 std::string CoreAccessAuditor::Classify(const std::string& method, const std::string& path,
                                         std::string& resource) {
-  std::vector<std::string> segments = SplitPath(path);
-  resource.clear();
-  if (segments.size() >= 2 && kLevels.count(segments[0]) > 0) {
-    resource = "/" + segments[0] + "/" + segments[1];
-    const std::string sub = segments.size() > 2 ? segments[2] : "";
-    if (method == "DELETE" && segments.size() == 2) return "study.deleted";
-    if (method == "GET" || method == "HEAD") {
-      if (IsDownload(segments)) return "study.downloaded";
-      if (!ReturnsNoPatientData(segments)) return "study.viewed";
-    }
-    if (method == "POST" && (sub == "archive" || sub == "media")) return "study.downloaded";
-    if (method == "POST" && kChanges.count(sub) > 0) return "study.modified";
-    resource.clear();
-    return "";
-  }
-  if (method == "POST" && segments.size() == 2 && segments[0] == "tools" &&
-      (segments[1] == "create-archive" || segments[1] == "create-media" ||
-       segments[1] == "create-media-extended")) {
-    return "study.downloaded";
-  }
-  if (method == "POST" && segments.size() == 2 && segments[0] == "tools" && segments[1] == "find") {
-    return "study.searched";
-  }
-  if (method == "POST" && segments.size() == 3 && (segments[0] == "modalities" || segments[0] == "peers") &&
-      (segments[2] == "store" || segments[2] == "move")) {
-    return "study.exported";
-  }
-  return "";
+  const ParsedRequest parsed = ParseOrthancRequest(method, path);
+  const std::string action = ActionOf(parsed.access);
+  resource = action.empty() ? "" : parsed.Resource();
+  return action;
 }
 
 bool CoreAccessAuditor::SeenRecently(const std::string& key, int64_t nowMs) {

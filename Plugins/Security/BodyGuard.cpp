@@ -1,5 +1,6 @@
 #include "Security/BodyGuard.h"
 
+#include "Common/ResourceParser.h"
 #include "Common/Router.h"
 
 namespace HospitalBridge {
@@ -95,11 +96,10 @@ std::string RefuseJsonBody(const std::string& body, size_t maxBytes) {
 }
 
 bool BodyTooLongForFilter(const HttpRequest& request) {
-  if (request.method != "POST") return false;
-  const std::vector<std::string> segments = SplitPath(request.path);
-  if (segments.size() != 3 || (segments[2] != "archive" && segments[2] != "media")) return false;
-  const std::string& level = segments[0];
-  if (level != "patients" && level != "studies" && level != "series" && level != "instances") return false;
+  const ParsedRequest parsed = ParseOrthancRequest(request.method, request.path);
+  if (request.method != "POST" || parsed.access != ResourceAccess::kDownload || !parsed.HasResource()) {
+    return false;  // only /{level}/{id}/archive and /media
+  }
   if (request.Header("transfer-encoding").find("chunked") != std::string::npos) return true;
   const std::string length = request.Header("content-length");
   if (length.empty()) return false;

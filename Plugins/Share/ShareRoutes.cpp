@@ -6,7 +6,7 @@
 #include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
-#include "Share/PatientRoutes.h"
+#include "Share/PortalRoutes.h"
 #include "Share/QrCode.h"
 
 namespace HospitalBridge {

@@ -6,7 +6,7 @@
 #include "Common/Errors.h"
 #include "Common/Json.h"
 #include "Common/Log.h"
-#include "Common/Router.h"
+#include "Common/ResourceParser.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
 #include "Index/StudyReader.h"
@@ -472,16 +472,16 @@ std::string ShareService::IssueDownloadTicket(const Share& share, const ShareStu
 }
 
 bool ShareService::AdmitTicketedDownload(const HttpRequest& request) {
-  const std::vector<std::string> segments = SplitPath(request.path);
-  if ((request.method != "GET" && request.method != "HEAD") || segments.size() != 3 ||
-      segments[0] != "studies" || segments[2] != "media" || request.query.size() != 1 ||
+  const ParsedRequest parsed = ParseOrthancRequest(request.method, request.path);
+  if (parsed.level != "studies" || parsed.route != std::vector<std::string>{"media"} ||
+      parsed.access != ResourceAccess::kDownload || request.query.size() != 1 ||
       !request.HasQuery("ticket")) {
     return false;
   }
   std::optional<DownloadTicket> ticket =
-      tickets_.Redeem(request.Query("ticket"), segments[1], request.remoteIp, Time::NowSeconds());
+      tickets_.Redeem(request.Query("ticket"), parsed.id, request.remoteIp, Time::NowSeconds());
   if (!ticket) {
-    Log::Warning("refused a download ticket for study " + segments[1] + " from " + request.remoteIp +
+    Log::Warning("refused a download ticket for study " + parsed.id + " from " + request.remoteIp +
                  ": unknown, used, expired or not for this study and address");
     return false;
   }

@@ -8,6 +8,8 @@
 #include "Common/Crypto.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
+#include "Common/ResourceParser.h"
+#include "Security/StudyAccessPolicy.h"
 #include "TestSupport.h"
 
 using namespace HospitalBridge;
@@ -246,4 +248,42 @@ TEST_F(SecurityGate, ConsentScansMayExceedTheGeneralBodyLimit) {
   HttpRequest elsewhere = Request("PUT", "/bridge/patients/" + patient["id"].asString());
   elsewhere.body = consent.body;
   EXPECT_EQ(413, AsAdmin(elsewhere).status) << "other routes keep the configured limit";
+}
+
+TEST(ResourceParser, TheGateAndTheAuditReadARequestTheSameWay) {
+  ParsedRequest tags = ParseOrthancRequest("GET", "/instances/i1/tags");
+  EXPECT_EQ("/instances/i1", tags.Resource());
+  EXPECT_EQ(ResourceAccess::kView, tags.access);
+  EXPECT_EQ(ResourceAccess::kDownload, ParseOrthancRequest("GET", "/studies/s1/media").access);
+  EXPECT_EQ(ResourceAccess::kDownload, ParseOrthancRequest("POST", "/studies/s1/archive").access);
+  EXPECT_EQ(ResourceAccess::kDownload,
+            ParseOrthancRequest("GET", "/instances/i1/attachments/dicom/compressed-data").access);
+  EXPECT_EQ(ResourceAccess::kNone, ParseOrthancRequest("GET", "/instances/i1/attachments/dicom/md5").access);
+  EXPECT_EQ(ResourceAccess::kView, ParseOrthancRequest("GET", "/series/x/some-future-route").access)
+      << "unknown reads are views";
+  EXPECT_EQ(ResourceAccess::kModify, ParseOrthancRequest("POST", "/studies/s1/anonymize").access);
+  EXPECT_EQ(ResourceAccess::kDelete, ParseOrthancRequest("DELETE", "/patients/p1").access);
+  EXPECT_EQ(ResourceAccess::kSearch, ParseOrthancRequest("POST", "/tools/find").access);
+  EXPECT_EQ(ResourceAccess::kExport, ParseOrthancRequest("POST", "/modalities/PACS/store").access);
+  EXPECT_EQ(ResourceAccess::kNone, ParseOrthancRequest("GET", "/studies").access);
+  EXPECT_FALSE(ParseOrthancRequest("GET", "/system").HasResource());
+}
+
+TEST(StudyAccessPolicy, TheStudyOfAnImageIsAskedOnceThenRemembered) {
+  CannedOrthanc orthanc;
+  orthanc.answers["/instances/i1/study"] = R"({"ID": "s1"})";
+  orthanc.answers["/series/x1/study"] = R"({"ID": "s1"})";
+  StudyAccessPolicy policy(orthanc, 2);
+  EXPECT_EQ("s1", policy.StudyOf("instances", "i1"));
+  EXPECT_EQ("s1", policy.StudyOf("instances", "i1"));
+  EXPECT_EQ(1, orthanc.calls["/instances/i1/study"]);
+  EXPECT_EQ("", policy.StudyOf("instances", "unknown"));
+  EXPECT_EQ("", policy.StudyOf("instances", "../../tools/reset")) << "not an ID: not asked";
+  EXPECT_EQ("s1", policy.StudyOf("series", "x1"));
+  EXPECT_LE(policy.CachedEntries(), 2u) << "bounded";
+  EXPECT_TRUE(StudyAccessPolicy::LinkMaySee({"s1", "s2"}, "s2"));
+  EXPECT_FALSE(StudyAccessPolicy::LinkMaySee({"s1"}, "s2"));
+  EXPECT_FALSE(StudyAccessPolicy::LinkMaySee({"s1"}, ""));
+  EXPECT_TRUE(StudyAccessPolicy::StaffMaySee(Identity{true, 1, "desk", Role::kReception, true}));
+  EXPECT_FALSE(StudyAccessPolicy::StaffMaySee(Identity{true, 2, "hos-2", Role::kPeer, false}));
 }

@@ -21,7 +21,7 @@
 #include "Share/AutoShare.h"
 #include "Share/DownloadTickets.h"
 #include "Share/ModalityGlossary.h"
-#include "Share/PatientRoutes.h"
+#include "Share/PortalRoutes.h"
 #include "Share/QrCode.h"
 #include "Share/ShareService.h"
 #include "Share/SlipSeal.h"

@@ -1,4 +1,4 @@
-#include "Share/PatientRoutes.h"
+#include "Share/PortalRoutes.h"
 
 #include <algorithm>
 
@@ -44,7 +44,7 @@ TemplateValues HospitalTemplateValues(const Configuration& config, SiteStore& si
 namespace {
 
 struct Pages {
-  PatientRoutesContext context;
+  PortalRoutesContext context;
 
   TemplateValues Hospital() const { return HospitalTemplateValues(context.config, context.sites); }
 
@@ -145,11 +145,15 @@ struct Pages {
   }
 
   // The share's study with this Orthanc ID, or a 403 (audited): a session
-  // reaches nothing else.
+  // reaches nothing else (StudyAccessPolicy::LinkMaySee).
   const ShareStudyRef& RequireStudy(const Share& share, const RouteContext& ctx,
                                     const std::string& studyId) const {
-    for (const ShareStudyRef& study : share.studies) {
-      if (study.orthancId == studyId && !studyId.empty()) return study;
+    std::vector<std::string> linkStudies;
+    for (const ShareStudyRef& study : share.studies) linkStudies.push_back(study.orthancId);
+    if (StudyAccessPolicy::LinkMaySee(linkStudies, studyId)) {
+      for (const ShareStudyRef& study : share.studies) {
+        if (study.orthancId == studyId) return study;
+      }
     }
     Json::Value detail(Json::objectValue);
     detail["path"] = ctx.request.path;
@@ -217,7 +221,7 @@ std::string DownloadName(const Json::Value& summary, const std::string& kind) {
 
 }  // namespace
 
-void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
+void RegisterPortalRoutes(Router& router, PortalRoutesContext context) {
   auto pages = std::make_shared<Pages>(Pages{context});
 
   router.AddPublic("GET", "/s", [pages](const RouteContext&) { return pages->Invalid(); });
@@ -261,13 +265,13 @@ void RegisterPatientRoutes(Router& router, PatientRoutesContext context) {
 
   router.AddPublic("GET", "/s/api/series/{id}/instances", [pages](const RouteContext& ctx) {
     Share share = pages->RequireSession(ctx);
-    pages->RequireStudy(share, ctx, pages->context.media.StudyOfSeries(ctx.Param("id")));
+    pages->RequireStudy(share, ctx, pages->context.access.StudyOf("series", ctx.Param("id")));
     return HttpResponse::Json(pages->context.media.SeriesInstances(ctx.Param("id")));
   });
 
   router.AddPublic("GET", "/s/api/instances/{id}/image", [pages](const RouteContext& ctx) {
     Share share = pages->RequireSession(ctx);
-    pages->RequireStudy(share, ctx, pages->context.media.StudyOfInstance(ctx.Param("id")));
+    pages->RequireStudy(share, ctx, pages->context.access.StudyOf("instances", ctx.Param("id")));
     const std::string size = ctx.request.Query("size") == "thumb" ? "thumb" : "full";
     const std::string preset = ctx.request.Query("preset");
     HttpResponse response;

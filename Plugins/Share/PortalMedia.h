@@ -12,16 +12,13 @@
 
 namespace HospitalBridge {
 
-class PatientMedia {
+class PortalMedia {
  public:
-  explicit PatientMedia(IOrthancRest& orthanc) : orthanc_(orthanc) {}
+  explicit PortalMedia(IOrthancRest& orthanc) : orthanc_(orthanc) {}
 
   // The /s/api/share entry of one study; null when Orthanc no longer has it.
   Json::Value StudySummary(const std::string& studyId, const std::string& hospital, bool canDownload);
-  // The Orthanc ID of the study holding a series or an instance; "" when
-  // Orthanc has no such resource.
-  std::string StudyOfSeries(const std::string& seriesId);
-  std::string StudyOfInstance(const std::string& instanceId);
+
   // {"instances": [{"id", "number", "image"}]} in InstanceNumber order.
   Json::Value SeriesInstances(const std::string& seriesId);
   // A JPEG of the instance's first frame; `size` "thumb" or "full", `preset`

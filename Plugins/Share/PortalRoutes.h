@@ -7,19 +7,21 @@
 #include "Common/HtmlTemplate.h"
 #include "Common/Router.h"
 #include "Registry/SiteStore.h"
-#include "Share/PatientMedia.h"
+#include "Security/StudyAccessPolicy.h"
+#include "Share/PortalMedia.h"
 #include "Share/ShareService.h"
 
 namespace HospitalBridge {
 
-struct PatientRoutesContext {
+struct PortalRoutesContext {
   const Configuration& config;
   ShareService& shares;
-  PatientMedia& media;
+  PortalMedia& media;
   SiteStore& sites;
+  StudyAccessPolicy& access;
 };
 
-void RegisterPatientRoutes(Router& router, PatientRoutesContext context);
+void RegisterPortalRoutes(Router& router, PortalRoutesContext context);
 
 // The name of the share session cookie (Path=/s).
 extern const char kShareCookie[];

@@ -1,4 +1,4 @@
-#include "Share/PatientMedia.h"
+#include "Share/PortalMedia.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -65,8 +65,8 @@ std::string SafeFileName(const std::string& text, size_t maxLength) {
   return out;
 }
 
-Json::Value PatientMedia::StudySummary(const std::string& studyId, const std::string& hospital,
-                                       bool canDownload) {
+Json::Value PortalMedia::StudySummary(const std::string& studyId, const std::string& hospital,
+                                      bool canDownload) {
   Json::Value study;
   Json::Value series;
   if (!ValidId(studyId) || !orthanc_.GetJson("/studies/" + studyId, study) ||
@@ -122,19 +122,7 @@ Json::Value PatientMedia::StudySummary(const std::string& studyId, const std::st
   return summary;
 }
 
-std::string PatientMedia::StudyOfSeries(const std::string& seriesId) {
-  Json::Value series;
-  if (!ValidId(seriesId) || !orthanc_.GetJson("/series/" + seriesId, series)) return "";
-  return series.get("ParentStudy", "").asString();
-}
-
-std::string PatientMedia::StudyOfInstance(const std::string& instanceId) {
-  Json::Value instance;
-  if (!ValidId(instanceId) || !orthanc_.GetJson("/instances/" + instanceId, instance)) return "";
-  return StudyOfSeries(instance.get("ParentSeries", "").asString());
-}
-
-Json::Value PatientMedia::SeriesInstances(const std::string& seriesId) {
+Json::Value PortalMedia::SeriesInstances(const std::string& seriesId) {
   Json::Value instances;
   Json::Value answer(Json::objectValue);
   answer["instances"] = Json::Value(Json::arrayValue);
@@ -149,8 +137,8 @@ Json::Value PatientMedia::SeriesInstances(const std::string& seriesId) {
   return answer;
 }
 
-bool PatientMedia::RenderJpeg(const std::string& instanceId, const std::string& size,
-                              const std::string& preset, std::string& jpeg) {
+bool PortalMedia::RenderJpeg(const std::string& instanceId, const std::string& size,
+                             const std::string& preset, std::string& jpeg) {
   if (!ValidId(instanceId)) return false;
   WindowPreset window;
   if (!FindPreset(preset, window)) {
@@ -168,7 +156,7 @@ bool PatientMedia::RenderJpeg(const std::string& instanceId, const std::string& 
   return orthanc_.GetAs(uri, "image/jpeg", jpeg);
 }
 
-bool PatientMedia::JpegZip(const std::string& studyId, const ZipWriter::Sink& sink) {
+bool PortalMedia::JpegZip(const std::string& studyId, const ZipWriter::Sink& sink) {
   Json::Value series;
   if (!ValidId(studyId) || !orthanc_.GetJson("/studies/" + studyId + "/series", series)) return false;
   ZipWriter writer(sink);
