@@ -21,6 +21,19 @@
 #include "Web/StaticAssets.h"
 
 namespace HospitalBridge {
+namespace {
+Json::Value ModuleSwitches(const Configuration& config) {
+  Json::Value modules(Json::objectValue);
+  modules["StudyIndex"] = config.studyIndex.enabled;
+  modules["WebApp"] = config.webAppEnabled;
+  modules["Registry"] = config.registry.enabled;
+  modules["Federation"] = config.federation.enabled;
+  modules["Consent"] = config.consent.enabled;
+  modules["Audit"] = config.audit.enabled;
+  modules["Security"] = true;
+  return modules;
+}
+}  // namespace
 
 Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& peers,
                const std::string& orthancVersion)
@@ -49,8 +62,9 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       shareStore_(database_) {
   MigrateDatabase(database_, EmbeddedMigrations());
   if (config_.audit.enabled) {
-    recorder_ = std::make_unique<AuditRecorder>(
-        auditStore_, studies_, config_.registry.enabled ? &patients_ : nullptr, orthanc, config_);
+    recorder_ = std::make_unique<AuditRecorder>(auditStore_, studies_,
+                                                config_.registry.enabled ? &patients_ : nullptr, orthanc,
+                                                config_.Site(), config_.audit);
     audit_.SetTarget(recorder_.get());
     recorder_->Start();
     storedReporter_ = std::make_unique<StoredReporter>(database_, auditStore_);
@@ -64,7 +78,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       syslog_->Start();
     }
   }
-  EnsureBootstrapAdmin(config_, users_, hasher_);
+  EnsureBootstrapAdmin(config_.Site(), config_.security, users_, hasher_);
   sessions_.PurgeExpired();
 
   RegisterSecurityRoutes(router_, SecurityRoutesContext{users_, sessions_, authenticator_, hasher_, audit_});
@@ -77,25 +91,28 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
     if (config_.consent.enabled) {
       consent_ = std::make_unique<ConsentService>(consentStore_, patients_, studies_, config_.consent,
                                                   config_.siteId);
-      RegisterConsentRoutes(router_,
-                            ConsentRoutesContext{config_, *consent_, consentStore_, patients_, audit_});
+      RegisterConsentRoutes(
+          router_, ConsentRoutesContext{config_.Site(), *consent_, consentStore_, patients_, audit_});
     }
     RegisterRegistryRoutes(
-        router_, RegistryRoutesContext{config_, sites_, patients_, studies_,
-                                       [&peers](const std::string& name) { return peers.Knows(name); }});
+        router_,
+        RegistryRoutesContext{config_.Site(), config_.studyIndex.maxPageSize, sites_, patients_, studies_,
+                              [&peers](const std::string& name) { return peers.Knows(name); }});
   }
   if (config_.federation.enabled) {
-    federation_ = std::make_unique<FederationService>(config_, sites_, patients_, studies_, peers);
+    federation_ = std::make_unique<FederationService>(config_.Site(), config_.federation, sites_, patients_,
+                                                      studies_, peers);
     if (consent_) {
       federation_->SetConsentCheck([this](const std::string& patientId) {
         return consent_->Permits(patientId, ConsentKind::kFederation);
       });
     }
     retrieve_ = std::make_unique<RetrieveJobs>(database_, sites_, peers, orthanc, config_.siteId);
-    RegisterFederationRoutes(router_, FederationRoutesContext{config_, *federation_, *retrieve_, patients_,
-                                                              studies_, orthanc, audit_});
+    RegisterFederationRoutes(router_, FederationRoutesContext{config_.Site(), *federation_, *retrieve_,
+                                                              patients_, studies_, orthanc, audit_});
   }
-  RegisterSystemRoutes(router_, SystemInfoSources{config_,
+  RegisterSystemRoutes(router_, SystemInfoSources{config_.Site(),
+                                                  ModuleSwitches(config_),
                                                   database_,
                                                   studies_,
                                                   worker_.get(),
@@ -107,11 +124,12 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
   if (config_.shares.enabled) {
     shares_ = std::make_unique<ShareService>(
         shareStore_, studies_, orthanc, config_.registry.enabled ? &patients_ : nullptr, consent_.get(),
-        audit_, config_, config_.databasePath == ":memory:" ? "" : config_.databasePath + ".slip-key");
+        audit_, config_.Site(), config_.shares,
+        config_.databasePath == ":memory:" ? "" : config_.databasePath + ".slip-key");
     portalMedia_ = std::make_unique<PortalMedia>(orthanc);
-    RegisterShareRoutes(router_, ShareRoutesContext{config_, *shares_, sites_});
+    RegisterShareRoutes(router_, ShareRoutesContext{config_.Site(), config_.shares, *shares_, sites_});
     RegisterPortalRoutes(router_,
-                         PortalRoutesContext{config_, *shares_, *portalMedia_, sites_, studyAccess_});
+                         PortalRoutesContext{config_.Site(), *shares_, *portalMedia_, sites_, studyAccess_});
     if (consent_) {
       consent_->OnDenied([this](const std::string& patientId, ConsentKind kind) {
         if (kind == ConsentKind::kShare) shares_->RevokeForPatient(patientId);

@@ -15,13 +15,13 @@ const int64_t kPruneEveryMs = 3600 * 1000;
 }  // namespace
 
 AuditRecorder::AuditRecorder(AuditStore& store, StudyIndexStore& studies, PatientStore* patients,
-                             IOrthancRest& orthanc, const Configuration& config)
+                             IOrthancRest& orthanc, const SiteSettings& site, const AuditSettings& settings)
     : store_(store),
       studies_(studies),
       patients_(patients),
       orthanc_(orthanc),
-      localSiteId_(config.siteId),
-      retentionDays_(config.audit.retentionDays) {}
+      localSiteId_(site.siteId),
+      retentionDays_(settings.retentionDays) {}
 
 AuditRecorder::~AuditRecorder() { Stop(); }
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <thread>
 
+#include "Audit/AuditSettings.h"
 #include "Audit/AuditStore.h"
 #include "Common/AuditSink.h"
-#include "Common/Configuration.h"
 #include "Common/OrthancRest.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
@@ -20,7 +20,7 @@ namespace HospitalBridge {
 class AuditRecorder : public IAuditSink {
  public:
   AuditRecorder(AuditStore& store, StudyIndexStore& studies, PatientStore* patients, IOrthancRest& orthanc,
-                const Configuration& config);
+                const SiteSettings& site, const AuditSettings& settings);
   ~AuditRecorder() override;
 
   void Record(AuditEvent event) override;

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "Audit/AuditExport.h"
+#include "Audit/AuditSettings.h"
 #include "Audit/AuditStore.h"
-#include "Common/Configuration.h"
 #include "Common/Storage.h"
 
 namespace HospitalBridge {

@@ -226,7 +226,7 @@ void RegisterConsentRoutes(Router& router, ConsentRoutesContext c) {
 
   router.Add("GET", "/bridge/patients/{id}/fhir", kStaff, [c](const RouteContext& ctx) {
     HttpResponse response =
-        HttpResponse::Json(FhirPatient(RequirePatient(c.patients, ctx.Param("id")), c.config.siteId));
+        HttpResponse::Json(FhirPatient(RequirePatient(c.patients, ctx.Param("id")), c.site.siteId));
     response.contentType = "application/fhir+json; charset=utf-8";
     return response;
   });
@@ -239,8 +239,8 @@ void RegisterConsentRoutes(Router& router, ConsentRoutesContext c) {
     bundle["entry"] = Json::Value(Json::arrayValue);
     for (const ConsentRecord& record : c.store.History(patient.id)) {
       Json::Value entry(Json::objectValue);
-      entry["fullUrl"] = "urn:hospitalbridge:consent:" + c.config.siteId + ":" + std::to_string(record.id);
-      entry["resource"] = FhirConsent(record, patient, c.config.siteName);
+      entry["fullUrl"] = "urn:hospitalbridge:consent:" + c.site.siteId + ":" + std::to_string(record.id);
+      entry["resource"] = FhirConsent(record, patient, c.site.siteName);
       bundle["entry"].append(entry);
     }
     bundle["total"] = bundle["entry"].size();

@@ -2,8 +2,8 @@
 // /bridge/patients/{id}/consents and the FHIR R4 exports of a patient and
 // its consents.
 #include "Common/AuditSink.h"
-#include "Common/Configuration.h"
 #include "Common/Router.h"
+#include "Common/Settings.h"
 #include "Consent/ConsentService.h"
 #include "Consent/ConsentStore.h"
 #include "Registry/PatientStore.h"
@@ -11,7 +11,7 @@
 namespace HospitalBridge {
 
 struct ConsentRoutesContext {
-  const Configuration& config;
+  const SiteSettings& site;
   ConsentService& consents;
   ConsentStore& store;
   PatientStore& patients;

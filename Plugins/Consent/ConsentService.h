@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "Common/Configuration.h"
 #include "Common/StudyEvents.h"
+#include "Consent/ConsentSettings.h"
 #include "Consent/ConsentStore.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"

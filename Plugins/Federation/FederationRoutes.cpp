@@ -132,7 +132,7 @@ void RegisterFederationRoutes(Router& router, FederationRoutesContext c) {
         throw DomainError::Invalid("Invalid parameter: local_patient_id",
                                    "a PatientID of this site is expected");
       }
-      patient = c.patients.FindByIdentifier(c.config.siteId, local);
+      patient = c.patients.FindByIdentifier(c.site.siteId, local);
       if (patient) nationalId = patient->nationalId;
     }
     Json::Value answer = c.federation.Query(nationalId, patient);

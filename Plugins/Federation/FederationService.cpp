@@ -72,9 +72,15 @@ Json::Value StudySummaryForPeers(const StudyRecord& study) {
   return json;
 }
 
-FederationService::FederationService(const Configuration& config, SiteStore& sites, PatientStore& patients,
-                                     StudyIndexStore& studies, IPeerClient& peers)
-    : config_(config), sites_(sites), patients_(patients), studies_(studies), peers_(peers) {}
+FederationService::FederationService(const SiteSettings& site, const FederationSettings& settings,
+                                     SiteStore& sites, PatientStore& patients, StudyIndexStore& studies,
+                                     IPeerClient& peers)
+    : site_(site),
+      settings_(settings),
+      sites_(sites),
+      patients_(patients),
+      studies_(studies),
+      peers_(peers) {}
 
 bool FederationService::MayLeaveThisSite(const Patient& patient) const {
   // A patient whose federation consent denies it, or lacks it under opt-in,
@@ -84,14 +90,14 @@ bool FederationService::MayLeaveThisSite(const Patient& patient) const {
 }
 
 bool FederationService::VisibleToPeers(const StudyRecord& study) {
-  std::optional<Patient> patient = patients_.FindByIdentifier(config_.siteId, study.patientId);
+  std::optional<Patient> patient = patients_.FindByIdentifier(site_.siteId, study.patientId);
   return patient && MayLeaveThisSite(*patient);
 }
 
 std::vector<StudyRecord> FederationService::LocalStudies(const Patient& patient) {
   std::vector<StudyRecord> found;
   for (const PatientIdentifier& identifier : patient.identifiers) {
-    if (identifier.siteId != config_.siteId) continue;
+    if (identifier.siteId != site_.siteId) continue;
     StudyFilter filter;
     filter.patientId = identifier.localId;
     filter.limit = kMaxStudiesPerPatient;
@@ -103,7 +109,7 @@ std::vector<StudyRecord> FederationService::LocalStudies(const Patient& patient)
 
 Json::Value FederationService::AnswerPeer(const std::string& nationalId) {
   Json::Value answer(Json::objectValue);
-  answer["site"] = SiteRef(config_.siteId, config_.siteName);
+  answer["site"] = SiteRef(site_.siteId, site_.siteName);
   answer["patient"] = Json::nullValue;
   answer["studies"] = Json::Value(Json::arrayValue);
   std::optional<Patient> patient = patients_.FindByNationalId(nationalId);
@@ -127,11 +133,10 @@ FederationService::PeerResult FederationService::InterpretPeerAnswer(const Site&
                       detail);
   };
   if (!answer.reached) {
-    bool timedOut = answer.elapsedMs >= config_.federation.peerTimeoutMs * 9 / 10;
-    result.status =
-        status(timedOut ? "timeout" : "error",
-               timedOut ? "no answer within " + std::to_string(config_.federation.peerTimeoutMs) + " ms"
-                        : "the site could not be reached (" + answer.error + ")");
+    bool timedOut = answer.elapsedMs >= settings_.peerTimeoutMs * 9 / 10;
+    result.status = status(timedOut ? "timeout" : "error",
+                           timedOut ? "no answer within " + std::to_string(settings_.peerTimeoutMs) + " ms"
+                                    : "the site could not be reached (" + answer.error + ")");
     return result;
   }
   if (answer.httpStatus == 401 || answer.httpStatus == 403) {
@@ -142,7 +147,7 @@ FederationService::PeerResult FederationService::InterpretPeerAnswer(const Site&
     result.status = status("error", "the site answered HTTP " + std::to_string(answer.httpStatus));
     return result;
   }
-  if (answer.body.size() > config_.federation.maxAnswerBytes) {
+  if (answer.body.size() > settings_.maxAnswerBytes) {
     result.status = status("error", "the answer is larger than Federation.MaxAnswerKilobytes");
     return result;
   }
@@ -182,7 +187,7 @@ Json::Value FederationService::Query(const std::string& nationalId, const std::o
   // Ask every peer first, so they work while the local part is read.
   std::vector<Site> remote;
   for (const Site& site : sites_.List()) {
-    if (!site.orthancPeer.empty() && site.id != config_.siteId) remote.push_back(site);
+    if (!site.orthancPeer.empty() && site.id != site_.siteId) remote.push_back(site);
   }
   std::vector<PeerAnswer> answers(remote.size());
   std::vector<std::thread> threads;
@@ -201,7 +206,7 @@ Json::Value FederationService::Query(const std::string& nationalId, const std::o
     for (size_t i = 0; i < remote.size(); i++) {
       threads.emplace_back([this, &remote, &answers, &uri, i] {
         try {
-          answers[i] = peers_.Get(remote[i].orthancPeer, uri, config_.federation.peerTimeoutMs);
+          answers[i] = peers_.Get(remote[i].orthancPeer, uri, settings_.peerTimeoutMs);
         } catch (const std::exception& e) {
           answers[i].error = e.what();
         }
@@ -233,13 +238,13 @@ Json::Value FederationService::Query(const std::string& nationalId, const std::o
   std::optional<Patient> resolved = patient ? patient : patients_.FindByNationalId(nationalId);
   if (resolved) {
     for (const StudyRecord& study : LocalStudies(*resolved)) {
-      add(StudySummaryForPeers(study), config_.siteId, config_.siteName, true);
+      add(StudySummaryForPeers(study), site_.siteId, site_.siteName, true);
       localCount++;
     }
   }
   Json::Value statuses(Json::arrayValue);
-  statuses.append(SiteStatus(config_.siteId, config_.siteName, "ok", Time::NowMilliseconds() - localStarted,
-                             localCount, ""));
+  statuses.append(
+      SiteStatus(site_.siteId, site_.siteName, "ok", Time::NowMilliseconds() - localStarted, localCount, ""));
   int accessed = 1;
 
   for (std::thread& thread : threads) thread.join();

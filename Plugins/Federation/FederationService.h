@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "Common/Configuration.h"
 #include "Common/PeerClient.h"
+#include "Federation/FederationSettings.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
 #include "Registry/SiteStore.h"
@@ -18,8 +18,8 @@ namespace HospitalBridge {
 
 class FederationService {
  public:
-  FederationService(const Configuration& config, SiteStore& sites, PatientStore& patients,
-                    StudyIndexStore& studies, IPeerClient& peers);
+  FederationService(const SiteSettings& site, const FederationSettings& settings, SiteStore& sites,
+                    PatientStore& patients, StudyIndexStore& studies, IPeerClient& peers);
 
   // Peer-facing answer for a national ID.
   Json::Value AnswerPeer(const std::string& nationalId);
@@ -49,7 +49,8 @@ class FederationService {
   std::vector<StudyRecord> LocalStudies(const Patient& patient);
   bool MayLeaveThisSite(const Patient& patient) const;
 
-  const Configuration& config_;
+  const SiteSettings site_;
+  const FederationSettings settings_;
   SiteStore& sites_;
   PatientStore& patients_;
   StudyIndexStore& studies_;

@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "Common/Configuration.h"
 #include "Common/OrthancRest.h"
+#include "Import/WatchFolderSettings.h"
 
 namespace HospitalBridge {
 

@@ -1,7 +1,7 @@
 #pragma once
 // GET /bridge/studies and GET /bridge/studies/{StudyInstanceUID}.
-#include "Common/Configuration.h"
 #include "Common/Router.h"
+#include "Index/StudyIndexSettings.h"
 #include "Index/StudyIndexStore.h"
 
 namespace HospitalBridge {

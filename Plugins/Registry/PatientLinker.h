@@ -7,11 +7,11 @@
 
 #include <string>
 
-#include "Common/Configuration.h"
 #include "Common/OrthancRest.h"
 #include "Common/StudyEvents.h"
 #include "Common/StudyRecord.h"
 #include "Registry/PatientStore.h"
+#include "Registry/RegistrySettings.h"
 
 namespace HospitalBridge {
 

@@ -91,9 +91,9 @@ Site SiteFrom(const Json::Value& body, const std::string& id, const RegistryRout
 // This site as listed: id and name from the configuration, contact details
 // from the database when an administrator entered them.
 Site LocalSite(const RegistryRoutesContext& c) {
-  Site local = c.sites.Find(c.config.siteId).value_or(Site{});
-  local.id = c.config.siteId;
-  local.name = c.config.siteName;
+  Site local = c.sites.Find(c.site.siteId).value_or(Site{});
+  local.id = c.site.siteId;
+  local.name = c.site.siteName;
   local.orthancPeer = "";
   return local;
 }
@@ -142,7 +142,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
     Json::Value list(Json::arrayValue);
     list.append(LocalSite(c).ToJson(true));
     for (const Site& site : c.sites.List()) {
-      if (site.id != c.config.siteId) list.append(site.ToJson(false));
+      if (site.id != c.site.siteId) list.append(site.ToJson(false));
     }
     Json::Value answer(Json::objectValue);
     answer["sites"] = list;
@@ -155,7 +155,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
     if (!Text::IsIdentifier(id, "-_", 1, 32)) {
       throw DomainError::Invalid("Invalid field: id", "id: 1 to 32 letters, digits, '-' or '_'");
     }
-    if (id == c.config.siteId) throw DomainError::Conflict("This is this site's own id", "id " + id);
+    if (id == c.site.siteId) throw DomainError::Conflict("This is this site's own id", "id " + id);
     Site site = SiteFrom(body, id, c);
     c.sites.Insert(site);
     Log::Info("user '" + ctx.identity.username + "' registered site " + id);
@@ -163,7 +163,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
   });
 
   router.Add("GET", "/bridge/sites/{id}", kStaff, [c](const RouteContext& ctx) {
-    if (ctx.Param("id") == c.config.siteId) return HttpResponse::Json(LocalSite(c).ToJson(true));
+    if (ctx.Param("id") == c.site.siteId) return HttpResponse::Json(LocalSite(c).ToJson(true));
     std::optional<Site> site = c.sites.Find(ctx.Param("id"));
     if (!site) throw DomainError::NotFound("No such site", ctx.Param("id"));
     return HttpResponse::Json(site->ToJson(false));
@@ -171,10 +171,10 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
 
   router.Add("PUT", "/bridge/sites/{id}", kAdmin, [c](const RouteContext& ctx) {
     Json::Value body = JsonText::ParseRequestObject(ctx.request.body);
-    if (ctx.Param("id") == c.config.siteId) {
+    if (ctx.Param("id") == c.site.siteId) {
       // This site's contact details; its id and name come from the configuration.
       RejectUnknownFields(body, {"id", "name", "address", "phone", "email"});
-      if (body.isMember("name") && body["name"].asString() != c.config.siteName) {
+      if (body.isMember("name") && body["name"].asString() != c.site.siteName) {
         throw DomainError::Invalid("Invalid field: name",
                                    "this site's name is set by HospitalBridge.Site.Name");
       }
@@ -232,10 +232,9 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
       }
       (std::string(name) == "limit" ? filter.limit : filter.offset) = std::stoi(text);
     }
-    if (filter.limit < 1 || filter.limit > c.config.studyIndex.maxPageSize) {
-      throw DomainError::Invalid(
-          "Invalid parameter: limit",
-          "limit must be between 1 and " + std::to_string(c.config.studyIndex.maxPageSize));
+    if (filter.limit < 1 || filter.limit > c.maxPageSize) {
+      throw DomainError::Invalid("Invalid parameter: limit",
+                                 "limit must be between 1 and " + std::to_string(c.maxPageSize));
     }
     PatientPage page = c.patients.Search(filter);
     Json::Value answer(Json::objectValue);
@@ -274,7 +273,7 @@ void RegisterRegistryRoutes(Router& router, RegistryRoutesContext c) {
     answer["studies"] = Json::Value(Json::arrayValue);
     answer["discrepancies"] = Json::Value(Json::arrayValue);
     for (const PatientIdentifier& identifier : patient.identifiers) {
-      if (identifier.siteId != c.config.siteId) continue;
+      if (identifier.siteId != c.site.siteId) continue;
       StudyFilter filter;
       filter.patientId = identifier.localId;
       filter.limit = 1000;

@@ -2,8 +2,8 @@
 // /bridge/sites and /bridge/patients.
 #include <functional>
 
-#include "Common/Configuration.h"
 #include "Common/Router.h"
+#include "Common/Settings.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
 #include "Registry/SiteStore.h"
@@ -11,7 +11,8 @@
 namespace HospitalBridge {
 
 struct RegistryRoutesContext {
-  const Configuration& config;
+  const SiteSettings& site;
+  int maxPageSize;  // StudyIndex.MaxPageSize
   SiteStore& sites;
   PatientStore& patients;
   StudyIndexStore& studies;

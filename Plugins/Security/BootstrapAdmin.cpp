@@ -27,8 +27,8 @@ std::string ReadBootstrapPassword(const SecuritySettings& settings) {
   return "";
 }
 
-void EnsureBootstrapAdmin(const Configuration& config, UserStore& users, const PasswordHasher& hasher) {
-  const SecuritySettings& security = config.security;
+void EnsureBootstrapAdmin(const SiteSettings& site, const SecuritySettings& security, UserStore& users,
+                          const PasswordHasher& hasher) {
   if (users.FindByName(security.bootstrapAdminUsername)) return;
 
   const std::string source =
@@ -38,7 +38,7 @@ void EnsureBootstrapAdmin(const Configuration& config, UserStore& users, const P
   std::string password = ReadBootstrapPassword(security);
   std::string weakness = password.empty() ? "no password was given" : PasswordWeakness(password, "");
   if (!weakness.empty()) {
-    if (config.orthanc.remoteAccessAllowed) {
+    if (site.orthanc.remoteAccessAllowed) {
       throw StartupError("cannot create the administrator \"" + security.bootstrapAdminUsername +
                          "\": " + weakness +
                          ". Orthanc accepts remote connections (RemoteAccessAllowed), so a strong " +

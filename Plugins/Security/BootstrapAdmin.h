@@ -3,8 +3,8 @@
 // reached without a default password. The password comes from an environment
 // variable or a file, never from orthanc.json (which is often world-readable
 // and copied around).
-#include "Common/Configuration.h"
 #include "Security/PasswordHasher.h"
+#include "Security/SecuritySettings.h"
 #include "Security/UserStore.h"
 
 namespace HospitalBridge {
@@ -14,6 +14,7 @@ std::string ReadBootstrapPassword(const SecuritySettings& settings);
 
 // Creates the account if it does not exist. Throws StartupError when the
 // password is missing or weak and Orthanc accepts remote connections.
-void EnsureBootstrapAdmin(const Configuration& config, UserStore& users, const PasswordHasher& hasher);
+void EnsureBootstrapAdmin(const SiteSettings& site, const SecuritySettings& security, UserStore& users,
+                          const PasswordHasher& hasher);
 
 }  // namespace HospitalBridge

@@ -29,7 +29,7 @@ std::map<std::string, std::string> ParseFormBody(const std::string& body) {
   return fields;
 }
 
-TemplateValues HospitalTemplateValues(const Configuration& config, SiteStore& sites) {
+TemplateValues HospitalTemplateValues(const SiteSettings& config, SiteStore& sites) {
   TemplateValues values;
   values["hospital_name"] = config.siteName;
   if (std::optional<Site> site = sites.Find(config.siteId)) {
@@ -46,7 +46,7 @@ namespace {
 struct Pages {
   PortalRoutesContext context;
 
-  TemplateValues Hospital() const { return HospitalTemplateValues(context.config, context.sites); }
+  TemplateValues Hospital() const { return HospitalTemplateValues(context.site, context.sites); }
 
   HttpResponse Html(int status, const std::string& templateName, const TemplateValues& values) const {
     HttpResponse response;

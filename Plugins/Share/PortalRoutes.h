@@ -3,9 +3,9 @@
 // the QR code, the unlock form, the study pages and their images and
 // downloads. These routes are public to the staff gate; each one checks the
 // share session itself, and a session reaches only its share's studies.
-#include "Common/Configuration.h"
 #include "Common/HtmlTemplate.h"
 #include "Common/Router.h"
+#include "Common/Settings.h"
 #include "Registry/SiteStore.h"
 #include "Security/StudyAccessPolicy.h"
 #include "Share/PortalMedia.h"
@@ -14,7 +14,7 @@
 namespace HospitalBridge {
 
 struct PortalRoutesContext {
-  const Configuration& config;
+  const SiteSettings& site;
   ShareService& shares;
   PortalMedia& media;
   SiteStore& sites;
@@ -29,7 +29,7 @@ extern const char kShareCookie[];
 // This site's name and contact for the pages ("hospital_name",
 // "hospital_phone", "hospital_email", "hospital_address"): the site record
 // staff keep on the sites page, else the configured name.
-TemplateValues HospitalTemplateValues(const Configuration& config, SiteStore& sites);
+TemplateValues HospitalTemplateValues(const SiteSettings& site, SiteStore& sites);
 
 // key=value&... of an HTML form, decoded.
 std::map<std::string, std::string> ParseFormBody(const std::string& body);

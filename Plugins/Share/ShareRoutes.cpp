@@ -96,7 +96,7 @@ struct StaffShares {
     answer["share"] = context.shares.ToJson(created.share);
     answer["token"] = created.token;
     if (!created.pin.empty()) answer["pin"] = created.pin;
-    answer["url"] = PublicBaseUrl(context.config.shares, request.secure, request) + "/s/" + created.token;
+    answer["url"] = PublicBaseUrl(context.settings, request.secure, request) + "/s/" + created.token;
     answer["qr_png"] = "/bridge/shares/" + id + "/qr.png";
     answer["qr_svg"] = "/bridge/shares/" + id + "/qr.svg";
     answer["slip"] = "/bridge/shares/" + id + "/slip";
@@ -116,13 +116,13 @@ struct StaffShares {
               "link and slip.");
     }
     if (slip != nullptr) *slip = *pending;
-    return PublicBaseUrl(context.config.shares, request.secure, request) + "/s/" + pending->token;
+    return PublicBaseUrl(context.settings, request.secure, request) + "/s/" + pending->token;
   }
 
   HttpResponse Slip(const RouteContext& ctx) {
     const int64_t id = ShareId(ctx);
     Share share = context.shares.Get(id);
-    TemplateValues values = HospitalTemplateValues(context.config, context.sites);
+    TemplateValues values = HospitalTemplateValues(context.site, context.sites);
     PendingSlip slip;
     std::string url;
     try {

@@ -1,15 +1,17 @@
 #pragma once
 // Staff routes of share links under /bridge/shares: create, list, revoke,
 // unlock, reprint, and the QR code and slip of a link not printed yet.
-#include "Common/Configuration.h"
 #include "Common/Router.h"
+#include "Common/Settings.h"
 #include "Registry/SiteStore.h"
 #include "Share/ShareService.h"
+#include "Share/ShareSettings.h"
 
 namespace HospitalBridge {
 
 struct ShareRoutesContext {
-  const Configuration& config;
+  const SiteSettings& site;
+  const SharesSettings& settings;
   ShareService& shares;
   SiteStore& sites;
 };

@@ -46,19 +46,20 @@ LinkState LinkStateOf(const std::string& status) {
 
 ShareService::ShareService(ShareStore& store, StudyIndexStore& studies, IOrthancRest& orthanc,
                            PatientStore* patients, ConsentService* consent, IAuditSink& audit,
-                           const Configuration& config, const std::string& slipKeyPath)
+                           const SiteSettings& site, const SharesSettings& settings,
+                           const std::string& slipKeyPath)
     : store_(store),
       studies_(studies),
       orthanc_(orthanc),
       patients_(patients),
       consent_(consent),
       audit_(audit),
-      settings_(config.shares),
-      siteId_(config.siteId),
+      settings_(settings),
+      siteId_(site.siteId),
       // Failed look-ups and unlocks per address; a share's own failures are
       // counted in the database (and lock it).
-      addressThrottle_({{config.shares.maxFailuresPerAddress, config.shares.windowMinutes * 60,
-                         config.shares.lockoutMinutes * 60, false}}),
+      addressThrottle_({{settings.maxFailuresPerAddress, settings.windowMinutes * 60,
+                         settings.lockoutMinutes * 60, false}}),
       seal_(slipKeyPath) {}
 
 std::string ShareService::SecretHash(const std::string& secret, const std::string& salt) const {

@@ -9,14 +9,15 @@
 
 #include "Common/AuditSink.h"
 #include "Common/AuditVocabulary.h"
-#include "Common/Configuration.h"
 #include "Common/Http.h"
 #include "Common/OrthancRest.h"
+#include "Common/Settings.h"
 #include "Consent/ConsentService.h"
 #include "Index/StudyIndexStore.h"
 #include "Registry/PatientStore.h"
 #include "Security/AttemptLimiter.h"
 #include "Share/DownloadTickets.h"
+#include "Share/ShareSettings.h"
 #include "Share/ShareStore.h"
 #include "Share/SlipSeal.h"
 
@@ -57,8 +58,8 @@ class ShareService {
   // `slipKeyPath`: the key file sealing slips not printed yet (see
   // SlipSeal); "" for a key of this process only.
   ShareService(ShareStore& store, StudyIndexStore& studies, IOrthancRest& orthanc, PatientStore* patients,
-               ConsentService* consent, IAuditSink& audit, const Configuration& config,
-               const std::string& slipKeyPath = "");
+               ConsentService* consent, IAuditSink& audit, const SiteSettings& site,
+               const SharesSettings& settings, const std::string& slipKeyPath = "");
 
   // Throws DomainError (invalid field, unknown study, consent conflict).
   CreatedShare Create(const ShareRequest& request, const AuditActor& actor);

@@ -15,8 +15,8 @@ void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
 
     Json::Value& orthanc = answer["orthanc"];
     orthanc["version"] = s.orthancVersion;
-    orthanc["name"] = s.config.orthanc.name;
-    orthanc["dicom_aet"] = s.config.orthanc.dicomAet;
+    orthanc["name"] = s.site.orthanc.name;
+    orthanc["dicom_aet"] = s.site.orthanc.dicomAet;
     Json::Value statistics;
     try {
       if (s.orthanc.GetJson("/statistics", statistics)) {
@@ -29,19 +29,13 @@ void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
       orthanc["counts"] = Json::nullValue;
     }
 
-    answer["site"]["id"] = s.config.siteId;
-    answer["site"]["name"] = s.config.siteName;
-    answer["modules"]["StudyIndex"] = s.config.studyIndex.enabled;
-    answer["modules"]["WebApp"] = s.config.webAppEnabled;
-    answer["modules"]["Registry"] = s.config.registry.enabled;
-    answer["modules"]["Federation"] = s.config.federation.enabled;
-    answer["modules"]["Consent"] = s.config.consent.enabled;
-    answer["modules"]["Audit"] = s.config.audit.enabled;
-    answer["modules"]["Security"] = true;
+    answer["site"]["id"] = s.site.siteId;
+    answer["site"]["name"] = s.site.siteName;
+    answer["modules"] = s.modules;
     answer["registry"]["patients"] = static_cast<Json::Int64>(s.patients.Count());
     answer["registry"]["sites"] = static_cast<Json::UInt64>(s.sites.List().size() + 1);
 
-    answer["database"]["path"] = s.config.databasePath;
+    answer["database"]["path"] = s.site.databasePath;
     answer["database"]["engine"] = s.database.Dialect().Name();
     answer["database"]["schema_version"] = SchemaVersion(s.database);
     answer["database"]["status"] = "ok";

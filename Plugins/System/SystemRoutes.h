@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "Common/Configuration.h"
 #include "Common/OrthancRest.h"
 #include "Common/Router.h"
+#include "Common/Settings.h"
 #include "Common/Storage.h"
 #include "Index/IndexWorker.h"
 #include "Index/StudyIndexStore.h"
@@ -16,7 +16,9 @@
 namespace HospitalBridge {
 
 struct SystemInfoSources {
-  const Configuration& config;
+  const SiteSettings& site;
+  // Which modules are on ({"StudyIndex": true, ...}).
+  Json::Value modules;
   IDatabase& database;
   StudyIndexStore& studies;
   IndexWorker* worker;  // null when the study index is switched off

@@ -419,12 +419,12 @@ LookupResult Benchmark(const Options& options, const std::vector<std::string>& w
   // What a peer does for GET /bridge/federation/v1/studies, minus HTTP:
   // the lookup, the study search and the answer's JSON.
   if (!withStudies.empty()) {
-    Configuration config;
-    config.siteId = options.siteId;
-    config.siteName = options.siteId;
+    SiteSettings site;
+    site.siteId = options.siteId;
+    site.siteName = options.siteId;
     SiteStore sites(database);
     NoPeers peers;
-    FederationService federation(config, sites, patients, studies, peers);
+    FederationService federation(site, FederationSettings{}, sites, patients, studies, peers);
     std::vector<double> answers;
     int64_t rounds =
         std::max<int64_t>(static_cast<int64_t>(withStudies.size()), std::min<int64_t>(options.lookups, 2000));

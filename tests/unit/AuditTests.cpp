@@ -391,9 +391,8 @@ TEST(AuditRecorderResolution, EventsAreTiedToTheRegistryPatient) {
   StudyIndexStore studies(*database);
   PatientStore patients(*database);
   CannedOrthanc orthanc;
-  Json::Value orthancConfig;
-  orthancConfig["HospitalBridge"]["Site"]["Id"] = "HOS-001";
-  Configuration config = LoadConfiguration(orthancConfig);
+  SiteSettings site;
+  site.siteId = "HOS-001";
   Patient jane;
   jane.lastName = "DOE";
   jane.identifiers = {{"HOS-001", "P1", ""}};
@@ -407,7 +406,7 @@ TEST(AuditRecorderResolution, EventsAreTiedToTheRegistryPatient) {
   parent["ID"] = "study-o1";
   orthanc.Set("/instances/i1/study", parent);
 
-  AuditRecorder recorder(store, studies, &patients, orthanc, config);
+  AuditRecorder recorder(store, studies, &patients, orthanc, site, AuditSettings{});
   AuditEvent viewed = Event("study.viewed", "desk", 0, "");
   viewed.studyUid.clear();
   viewed.orthancResource = "/instances/i1";

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "Common/Configuration.h"
 #include "Common/Errors.h"
 #include "Common/Json.h"
+#include "Configuration.h"
 
 using namespace HospitalBridge;
 

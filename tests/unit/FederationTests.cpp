@@ -9,6 +9,7 @@
 
 #include "Common/Errors.h"
 #include "Common/Json.h"
+#include "Configuration.h"
 #include "Federation/FederationService.h"
 #include "Federation/RetrieveJobs.h"
 #include "Index/StudyIndexStore.h"
@@ -87,7 +88,8 @@ class Federation : public ::testing::Test {
     sites = std::make_unique<SiteStore>(*database);
     patients = std::make_unique<PatientStore>(*database);
     studies = std::make_unique<StudyIndexStore>(*database);
-    service = std::make_unique<FederationService>(config, *sites, *patients, *studies, peers);
+    service = std::make_unique<FederationService>(config.Site(), config.federation, *sites, *patients,
+                                                  *studies, peers);
     for (const char* id : {"HOS-002", "HOS-003"}) {
       Site site;
       site.id = id;

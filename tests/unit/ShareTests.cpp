@@ -18,6 +18,7 @@
 #include "Common/RequestChecks.h"
 #include "Common/Text.h"
 #include "Common/Time.h"
+#include "Configuration.h"
 #include "Share/AutoShare.h"
 #include "Share/DownloadTickets.h"
 #include "Share/ModalityGlossary.h"
@@ -71,7 +72,7 @@ class Shares : public ::testing::Test {
   }
   void Rebuild() {
     service = std::make_unique<ShareService>(*store, *studies, orthanc, patients.get(), consent.get(), audit,
-                                             config);
+                                             config.Site(), config.shares);
   }
   void AddStudy(const std::string& id, const std::string& uid, const std::string& patient,
                 const std::string& modality, const std::string& date) {
