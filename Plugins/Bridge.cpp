@@ -59,7 +59,8 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       patients_(database_),
       auditStore_(database_),
       consentStore_(database_),
-      shareStore_(database_) {
+      shareStore_(database_),
+      context_{config_, database_, orthanc, peers, audit_, router_, SystemClock::Instance()} {
   MigrateDatabase(database_, EmbeddedMigrations());
   if (config_.audit.enabled) {
     recorder_ = std::make_unique<AuditRecorder>(auditStore_, studies_,
@@ -203,6 +204,11 @@ Bridge::~Bridge() {
 }
 
 void Bridge::SystemSections(Json::Value& answer) {
+  for (const std::unique_ptr<IModule>& module : modules_) {
+    Json::Value section(Json::objectValue);
+    module->Describe(section);
+    answer[module->Name()] = section;
+  }
   if (pipeline_) answer["study_events"] = pipeline_->Status();
   Json::Value& audit = answer["audit"];
   audit["enabled"] = recorder_ != nullptr;
@@ -332,14 +338,21 @@ HttpResponse Bridge::Dispatch(const HttpRequest& request) {
   return (*match.handler)(context);
 }
 
+IModule& Bridge::AddModule(std::unique_ptr<IModule> module) {
+  modules_.push_back(std::move(module));
+  return *modules_.back();
+}
+
 void Bridge::OnOrthancStarted() {
   if (pipeline_) pipeline_->Start();  // first: what a crash interrupted
   if (worker_) worker_->Start(config_.studyIndex.reconcileAtStart);
   if (retrieve_) retrieve_->Start();
   if (watchFolders_) watchFolders_->Start();
+  for (std::unique_ptr<IModule>& module : modules_) module->Start();
 }
 
 void Bridge::OnOrthancStopping() {
+  for (auto module = modules_.rbegin(); module != modules_.rend(); ++module) (*module)->Stop();
   if (watchFolders_) watchFolders_->Stop();
   if (retrieve_) retrieve_->Stop();
   if (worker_) worker_->Stop();

@@ -12,6 +12,7 @@
 #include "Audit/SyslogForwarder.h"
 #include "Common/AuditSink.h"
 #include "Common/Http.h"
+#include "Common/Module.h"
 #include "Common/OrthancRest.h"
 #include "Common/PeerClient.h"
 #include "Common/Router.h"
@@ -92,6 +93,9 @@ class Bridge {
 
  private:
   HttpResponse Dispatch(const HttpRequest& request);
+  // Takes a module: it is started after the others, stopped before them, and
+  // describes itself in /bridge/system under its Name().
+  IModule& AddModule(std::unique_ptr<IModule> module);
   void SystemSections(Json::Value& answer);
 
   const Configuration config_;
@@ -133,6 +137,9 @@ class Bridge {
   std::unique_ptr<AutoShare> autoShare_;
   std::unique_ptr<PortalMedia> portalMedia_;
   std::unique_ptr<WatchFolderImporter> watchFolders_;
+  // What the core gives every module, and the modules built in that shape.
+  ModuleContext context_;
+  std::vector<std::unique_ptr<IModule>> modules_;
 };
 
 }  // namespace HospitalBridge

@@ -19,9 +19,10 @@
 namespace HospitalBridge {
 
 // What the core gives every module: the site, the database, Orthanc, the
-// peers, the audit trail, the router, the clock and the whole settings.
+// peers, the audit trail, the router and the clock. A module's own settings
+// are read by its Read...Settings function (listed in Configuration.cpp) and
+// given to its constructor beside this.
 struct ModuleContext {
-  const SettingsReader& settings;
   const SiteSettings& site;
   IDatabase& database;
   IOrthancRest& orthanc;
