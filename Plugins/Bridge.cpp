@@ -41,6 +41,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       orthanc_(orthanc),
       proxies_(config.security.trustedProxies, "HospitalBridge.Security.TrustedProxies"),
       database_(config.databasePath),
+      leases_(database_, SystemClock::Instance()),
       hasher_(config.security.passwordHashIterations),
       users_(database_),
       sessions_(database_, config.security.sessionIdleMinutes * 60, config.security.sessionMaxHours * 3600),
@@ -60,12 +61,12 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       auditStore_(database_),
       consentStore_(database_),
       shareStore_(database_),
-      context_{config_, database_, orthanc, peers, audit_, router_, SystemClock::Instance()} {
+      context_{config_, database_, orthanc, peers, audit_, router_, SystemClock::Instance(), leases_} {
   MigrateDatabase(database_, EmbeddedMigrations());
   if (config_.audit.enabled) {
     recorder_ = std::make_unique<AuditRecorder>(auditStore_, studies_,
                                                 config_.registry.enabled ? &patients_ : nullptr, orthanc,
-                                                config_.Site(), config_.audit);
+                                                config_.Site(), config_.audit, &leases_);
     audit_.SetTarget(recorder_.get());
     recorder_->Start();
     storedReporter_ = std::make_unique<StoredReporter>(database_, auditStore_);
@@ -75,7 +76,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
     });
     if (config_.audit.syslogEnabled) {
       syslog_ = std::make_unique<SyslogForwarder>(database_, auditStore_, config_.audit,
-                                                  AuditSource{config_.siteId, config_.siteName});
+                                                  AuditSource{config_.siteId, config_.siteName}, &leases_);
       syslog_->Start();
     }
   }
@@ -84,7 +85,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
 
   RegisterSecurityRoutes(router_, SecurityRoutesContext{users_, sessions_, authenticator_, hasher_, audit_});
   if (config_.studyIndex.enabled) {
-    worker_ = std::make_unique<IndexWorker>(studies_, reader_, config_.studyIndex.refreshDelayMs);
+    worker_ = std::make_unique<IndexWorker>(studies_, reader_, config_.studyIndex.refreshDelayMs, &leases_);
     RegisterStudyRoutes(router_, studies_, config_.studyIndex);
   }
   if (config_.registry.enabled) {
@@ -108,7 +109,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
         return consent_->Permits(patientId, ConsentKind::kFederation);
       });
     }
-    retrieve_ = std::make_unique<RetrieveJobs>(database_, sites_, peers, orthanc, config_.siteId);
+    retrieve_ = std::make_unique<RetrieveJobs>(database_, sites_, peers, orthanc, config_.siteId, &leases_);
     RegisterFederationRoutes(router_, FederationRoutesContext{config_.Site(), *federation_, *retrieve_,
                                                               patients_, studies_, orthanc, audit_});
   }
@@ -141,7 +142,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
     shares_->Maintain();
   }
   if (!config_.watchFolders.folders.empty()) {
-    watchFolders_ = std::make_unique<WatchFolderImporter>(config_.watchFolders, orthanc);
+    watchFolders_ = std::make_unique<WatchFolderImporter>(config_.watchFolders, orthanc, &leases_);
   }
   if (config_.webAppEnabled) RegisterStaticAssets(router_);
   if (worker_) {

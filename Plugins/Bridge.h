@@ -102,6 +102,7 @@ class Bridge {
   IOrthancRest& orthanc_;
   const TrustedProxies proxies_;
   SqliteDatabase database_;
+  DatabaseLeases leases_;
   // Declared before every module that reports to it, so they can hold it
   // from the start; it forwards to the recorder once that exists.
   AuditForwarder audit_;

@@ -15,13 +15,20 @@ const int64_t kPruneEveryMs = 3600 * 1000;
 }  // namespace
 
 AuditRecorder::AuditRecorder(AuditStore& store, StudyIndexStore& studies, PatientStore* patients,
-                             IOrthancRest& orthanc, const SiteSettings& site, const AuditSettings& settings)
+                             IOrthancRest& orthanc, const SiteSettings& site, const AuditSettings& settings,
+                             ILeases* leases)
     : store_(store),
       studies_(studies),
       patients_(patients),
       orthanc_(orthanc),
       localSiteId_(site.siteId),
-      retentionDays_(settings.retentionDays) {}
+      retentionDays_(settings.retentionDays),
+      leases_(leases),
+      // A database that refuses writes is retried within 10 s at most: the
+      // events wait in memory meanwhile.
+      worker_(
+          "audit", [this] { return Tick(); }, std::chrono::milliseconds(1000),
+          std::chrono::milliseconds(10000)) {}
 
 AuditRecorder::~AuditRecorder() { Stop(); }
 
@@ -38,23 +45,13 @@ void AuditRecorder::Record(AuditEvent event) {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(std::move(event));
   }
-  wakeUp_.notify_one();
+  worker_.Wake();
 }
 
-void AuditRecorder::Start() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread(&AuditRecorder::Run, this);
-}
+void AuditRecorder::Start() { worker_.Start(); }
 
 void AuditRecorder::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wakeUp_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  worker_.Stop();
   Flush();
 }
 
@@ -148,6 +145,8 @@ void AuditRecorder::PruneIfDue() {
   int64_t now = Time::NowMilliseconds();
   if (lastPruneMs_ != 0 && now - lastPruneMs_ < kPruneEveryMs) return;
   lastPruneMs_ = now;
+  if (leases_ != nullptr && !leases_->Acquire("audit-prune", DatabaseLeases::ThisNode(), kPruneEveryMs))
+    return;
   int64_t removed =
       store_.PruneBefore(Time::WallClockMilliseconds() - static_cast<int64_t>(retentionDays_) * 86400 * 1000);
   if (removed > 0) {
@@ -156,38 +155,39 @@ void AuditRecorder::PruneIfDue() {
   }
 }
 
-void AuditRecorder::Run() {
-  while (true) {
-    std::deque<AuditEvent> batch;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wakeUp_.wait_for(lock, std::chrono::seconds(60), [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      while (!queue_.empty() && batch.size() < kBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      writing_ = !batch.empty();
+std::chrono::milliseconds AuditRecorder::Tick() {
+  std::deque<AuditEvent> batch;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!queue_.empty() && batch.size() < kBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
     }
-    try {
-      if (!batch.empty()) WriteBatch(batch);
-      PruneIfDue();
-    } catch (const std::exception& e) {
-      // The database is busy or full: put the events back and try again.
-      Log::Error(std::string("audit: will retry writing events: ") + e.what());
-      std::unique_lock<std::mutex> lock(mutex_);
-      for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
-      writing_ = false;
-      batchWritten_.notify_all();
-      wakeUp_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_; });
-      continue;
-    }
+    writing_ = !batch.empty();
+  }
+  try {
+    if (!batch.empty()) WriteBatch(batch);
+    PruneIfDue();
+  } catch (const std::exception&) {
+    // The database is busy or full: the events go back to the queue and
+    // the worker tries again after its back-off.
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
       writing_ = false;
     }
     batchWritten_.notify_all();
+    throw;
   }
+  bool more = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    writing_ = false;
+    more = !queue_.empty();
+  }
+  batchWritten_.notify_all();
+  // Idle, it still wakes each minute to prune by retention.
+  return more ? std::chrono::milliseconds(0) : std::chrono::milliseconds(60000);
 }
 
 }  // namespace HospitalBridge

@@ -22,12 +22,21 @@ const int kBatch = 200;
 }  // namespace
 
 SyslogForwarder::SyslogForwarder(IDatabase& database, AuditStore& store, const AuditSettings& settings,
-                                 AuditSource source)
-    : database_(database), store_(store), settings_(settings), source_(std::move(source)) {
+                                 AuditSource source, ILeases* leases)
+    : database_(database),
+      store_(store),
+      settings_(settings),
+      source_(std::move(source)),
+      worker_("audit syslog", [this] { return Tick(); }) {
   char name[256] = {0};
   hostname_ = gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0' ? name : "-";
+  cursor_ = StoredCursor();
+  if (leases != nullptr) worker_.RequireLease(*leases, "syslog");
+}
+
+int64_t SyslogForwarder::StoredCursor() {
   const std::string cursor = GetPluginState(database_, kCursorKey);
-  cursor_ = cursor.empty() ? 0 : std::stoll(cursor);
+  return cursor.empty() ? 0 : std::stoll(cursor);
 }
 
 SyslogForwarder::~SyslogForwarder() { Stop(); }
@@ -38,20 +47,10 @@ std::string SyslogForwarder::Format(const AuditEvent& event) const {
          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + ToDicomAuditMessage(event, source_);
 }
 
-void SyslogForwarder::Start() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread(&SyslogForwarder::Run, this);
-}
+void SyslogForwarder::Start() { worker_.Start(); }
 
 void SyslogForwarder::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wakeUp_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  worker_.Stop();
   Disconnect();
 }
 
@@ -128,11 +127,20 @@ bool SyslogForwarder::SendMessage(const std::string& message, std::string& error
 }
 
 bool SyslogForwarder::SendBatch(std::string& error) {
+  {
+    // Where the database says sending got (another node may have sent).
+    const int64_t stored = StoredCursor();
+    std::lock_guard<std::mutex> lock(mutex_);
+    cursor_ = stored;
+  }
   std::vector<AuditEvent> events = store_.After(cursor_, kBatch);
   if (events.empty()) return true;
   if (!Connect(error)) return false;
   for (const AuditEvent& event : events) {
-    if (!SendMessage(Format(event), error)) return false;
+    if (!SendMessage(Format(event), error)) {
+      SetPluginState(database_, kCursorKey, std::to_string(cursor_));  // what went out stays out
+      return false;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     cursor_ = event.id;
     sent_++;
@@ -141,33 +149,26 @@ bool SyslogForwarder::SendBatch(std::string& error) {
   return true;
 }
 
-void SyslogForwarder::Run() {
-  bool failing = false;
-  while (true) {
-    std::string error;
-    bool ok = false;
-    try {
-      ok = SendBatch(error);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      lastError_ = ok ? "" : error;
-    }
-    if (ok && failing) Log::Info("audit: the syslog audit repository accepts messages again");
-    if (!ok && !failing) Log::Warning("audit: " + error + "; events wait and will be sent later");
-    failing = !ok;
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (stopping_) return;
-    bool more = ok && store_.LastId() > cursor_;
-    if (more) continue;
-    // New events are picked up within a second; after a failure, the
-    // configured retry interval is waited.
-    const int waitMs = ok ? 1000 : settings_.syslogRetryMs;
-    wakeUp_.wait_for(lock, std::chrono::milliseconds(waitMs), [this] { return stopping_; });
-    if (stopping_) return;
+std::chrono::milliseconds SyslogForwarder::Tick() {
+  std::string error;
+  bool ok = false;
+  try {
+    ok = SendBatch(error);
+  } catch (const std::exception& e) {
+    error = e.what();
   }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    lastError_ = ok ? "" : error;
+  }
+  if (ok && failing_) Log::Info("audit: the syslog audit repository accepts messages again");
+  if (!ok && !failing_) Log::Warning("audit: " + error + "; events wait and will be sent later");
+  failing_ = !ok;
+  // After a failure the configured retry interval is waited; new events
+  // are picked up within a second; a backlog is sent batch after batch.
+  if (!ok) return std::chrono::milliseconds(settings_.syslogRetryMs);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return store_.LastId() > cursor_ ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1000);
 }
 
 }  // namespace HospitalBridge

@@ -19,13 +19,49 @@ void BackgroundWorker::Start() {
   thread_ = std::thread(&BackgroundWorker::Run, this);
 }
 
+void BackgroundWorker::RequireLease(ILeases& leases, std::string name, std::chrono::milliseconds ttl) {
+  leases_ = &leases;
+  leaseName_ = std::move(name);
+  leaseTtl_ = ttl;
+}
+
 void BackgroundWorker::Stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   wakeUp_.notify_all();
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+    thread_.join();
+    if (leases_ != nullptr) {
+      try {
+        leases_->Release(leaseName_, DatabaseLeases::ThisNode());
+      } catch (const std::exception& e) {
+        Log::Warning(name_ + ": could not give up its lease: " + e.what());
+      }
+    }
+  }
+}
+
+bool BackgroundWorker::StopRequested() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
+}
+
+bool BackgroundWorker::HoldsLease() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return holdsLease_;
+}
+
+bool BackgroundWorker::TakeLease() {
+  if (leases_ == nullptr) return true;
+  const bool held = leases_->Acquire(leaseName_, DatabaseLeases::ThisNode(), leaseTtl_.count());
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (held != holdsLease_) {
+    Log::Info(name_ + (held ? ": this node does the work now" : ": another node does the work"));
+  }
+  holdsLease_ = held;
+  return held;
 }
 
 void BackgroundWorker::Wake() {
@@ -57,7 +93,13 @@ void BackgroundWorker::Run() {
     std::chrono::milliseconds wait;
     std::string error;
     try {
-      wait = tick_();
+      if (TakeLease()) {
+        wait = tick_();
+        // Back before the lease runs out, so it stays with this node.
+        if (leases_ != nullptr) wait = std::min(wait, leaseTtl_ / 3);
+      } else {
+        wait = leaseTtl_ / 3;
+      }
       backoff = minBackoff_;
     } catch (const std::exception& e) {
       error = e.what();

@@ -10,6 +10,7 @@
 
 #include "Common/AuditSink.h"
 #include "Common/Clock.h"
+#include "Common/Leases.h"
 #include "Common/OrthancRest.h"
 #include "Common/PeerClient.h"
 #include "Common/Router.h"
@@ -19,7 +20,8 @@
 namespace HospitalBridge {
 
 // What the core gives every module: the site, the database, Orthanc, the
-// peers, the audit trail, the router and the clock. A module's own settings
+// peers, the audit trail, the router, the clock and the leases (for work
+// that must run on one node only). A module's own settings
 // are read by its Read...Settings function (listed in Configuration.cpp) and
 // given to its constructor beside this.
 struct ModuleContext {
@@ -30,6 +32,7 @@ struct ModuleContext {
   IAuditSink& audit;
   Router& router;
   const IClock& clock;
+  ILeases& leases;
 };
 
 class IModule {

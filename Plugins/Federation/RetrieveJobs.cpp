@@ -38,8 +38,14 @@ class Failure : public std::runtime_error {
 }  // namespace
 
 RetrieveJobs::RetrieveJobs(IDatabase& database, SiteStore& sites, IPeerClient& peers, IOrthancRest& orthanc,
-                           const std::string& localSiteId)
-    : database_(database), sites_(sites), peers_(peers), orthanc_(orthanc), localSiteId_(localSiteId) {
+                           const std::string& localSiteId, ILeases* leases)
+    : database_(database),
+      sites_(sites),
+      peers_(peers),
+      orthanc_(orthanc),
+      localSiteId_(localSiteId),
+      worker_("retrieve jobs", [this] { return Tick(); }) {
+  if (leases != nullptr) worker_.RequireLease(*leases, "retrieve-jobs");
   // A job that was running when the plugin stopped goes on from where it was.
   InWrite(database_, [](Transaction& t) {
     t.Execute("UPDATE retrieve_jobs SET state = 'pending' WHERE state = 'running'");
@@ -74,7 +80,7 @@ Json::Value RetrieveJobs::Submit(const std::string& siteId, const std::string& s
   }
   Log::Info("retrieve " + id + " of study " + studyUid + " from site " + siteId + " requested by " +
             requestedBy);
-  wakeUp_.notify_one();
+  worker_.Wake();
   return *Find(id);
 }
 
@@ -96,21 +102,9 @@ Json::Value RetrieveJobs::List(int limit) {
   return jobs;
 }
 
-void RetrieveJobs::Start() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread(&RetrieveJobs::Run, this);
-}
+void RetrieveJobs::Start() { worker_.Start(); }
 
-void RetrieveJobs::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wakeUp_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void RetrieveJobs::Stop() { worker_.Stop(); }
 
 std::optional<RetrieveJobs::Job> RetrieveJobs::NextPending() {
   Transaction transaction(database_, TransactionMode::kRead);
@@ -124,23 +118,13 @@ std::optional<RetrieveJobs::Job> RetrieveJobs::NextPending() {
   return Job{select.ColumnText(0), select.ColumnText(1), select.ColumnText(2)};
 }
 
-void RetrieveJobs::Run() {
-  while (true) {
-    std::optional<Job> job;
-    try {
-      job = NextPending();
-    } catch (const std::exception& e) {
-      Log::Error(std::string("retrieve jobs: ") + e.what());
-    }
-    if (job) {
-      Execute(*job);
-      continue;
-    }
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (stopping_) return;
-    wakeUp_.wait_for(lock, std::chrono::seconds(5));
-    if (stopping_) return;
-  }
+std::chrono::milliseconds RetrieveJobs::Tick() {
+  // One job per tick; the next at once, or a look every 5 s when none waits
+  // (a job posted on another node).
+  std::optional<Job> job = NextPending();
+  if (!job) return std::chrono::seconds(5);
+  Execute(*job);
+  return std::chrono::milliseconds(0);
 }
 
 void RetrieveJobs::RunPendingForTests() {
@@ -180,6 +164,13 @@ void RetrieveJobs::Execute(const Job& job) {
   int64_t skipped = 0;
   try {
     Progress(job.id, "running", 0, 0, 0, "");
+    const auto stopping = [&] {
+      if (!worker_.StopRequested()) return false;
+      // Orthanc is stopping: the job waits for the next start.
+      Progress(job.id, "pending", total, done, skipped, "");
+      Log::Info("retrieve " + job.id + " paused: Orthanc is stopping; it goes on at the next start");
+      return true;
+    };
     std::optional<Site> site = sites_.Find(job.siteId);
     if (!site || site->orthancPeer.empty())
       throw Failure("site " + job.siteId + " has no Orthanc peer any more");
@@ -201,11 +192,7 @@ void RetrieveJobs::Execute(const Job& job) {
     total = instances["instances"].size();
     Progress(job.id, "running", total, 0, 0, "");
     for (const Json::Value& instance : instances["instances"]) {
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_)
-          throw Failure("interrupted: Orthanc is stopping; post the retrieve again to finish it");
-      }
+      if (stopping()) return;
       const std::string id = instance.get("id", "").asString();
       const std::string sop = instance.get("sop_instance_uid", "").asString();
       if (!Text::IsIdentifier(id, "-", 1, 64))

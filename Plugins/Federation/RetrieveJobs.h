@@ -1,16 +1,16 @@
 #pragma once
 // Pulls a study from a peer site into this Orthanc, instance by instance, on
-// a thread of its own. Jobs live in the database: an interrupted pull (crash,
-// restart, peer down) resumes or can be posted again, and instances already
-// here are skipped, so nothing is stored twice.
+// a thread of its own (one node runs them: lease "retrieve-jobs"). Jobs live
+// in the database: a pull interrupted by a stop or a crash resumes at the next
+// start, one that failed (peer down) can be posted again, and instances
+// already here are skipped, so nothing is stored twice.
 #include <json/json.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "Common/BackgroundWorker.h"
+#include "Common/Leases.h"
 #include "Common/OrthancRest.h"
 #include "Common/PeerClient.h"
 #include "Common/Storage.h"
@@ -20,8 +20,9 @@ namespace HospitalBridge {
 
 class RetrieveJobs {
  public:
+  // `leases` may be null (tests).
   RetrieveJobs(IDatabase& database, SiteStore& sites, IPeerClient& peers, IOrthancRest& orthanc,
-               const std::string& localSiteId);
+               const std::string& localSiteId, ILeases* leases);
   ~RetrieveJobs();
 
   // Checks the request and queues it; returns the job. DomainError (invalid)/404.
@@ -40,7 +41,7 @@ class RetrieveJobs {
     std::string siteId;
     std::string studyUid;
   };
-  void Run();
+  std::chrono::milliseconds Tick();
   std::optional<Job> NextPending();
   void Execute(const Job& job);
   void Progress(const std::string& jobId, const std::string& state, int64_t total, int64_t done,
@@ -52,10 +53,7 @@ class RetrieveJobs {
   IPeerClient& peers_;
   IOrthancRest& orthanc_;
   const std::string localSiteId_;
-  std::mutex mutex_;
-  std::condition_variable wakeUp_;
-  bool stopping_ = false;
-  std::thread thread_;
+  BackgroundWorker worker_;
 };
 
 }  // namespace HospitalBridge

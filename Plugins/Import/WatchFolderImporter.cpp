@@ -66,45 +66,29 @@ std::string MoveWithoutOverwrite(const std::string& from, const std::string& toF
   return target.string();
 }
 
-WatchFolderImporter::WatchFolderImporter(const WatchFolderSettings& settings, IOrthancRest& orthanc)
-    : settings_(settings), orthanc_(orthanc), counters_(settings.folders.size()) {}
+WatchFolderImporter::WatchFolderImporter(const WatchFolderSettings& settings, IOrthancRest& orthanc,
+                                         ILeases* leases)
+    : settings_(settings),
+      orthanc_(orthanc),
+      counters_(settings.folders.size()),
+      worker_("watch folder", [this] {
+        ScanOnce(Time::NowMilliseconds());
+        return std::chrono::milliseconds(settings_.scanIntervalMs);
+      }) {
+  if (leases != nullptr) worker_.RequireLease(*leases, "watch-folders");
+}
 
 WatchFolderImporter::~WatchFolderImporter() { Stop(); }
 
 void WatchFolderImporter::Start() {
-  if (worker_.joinable() || settings_.folders.empty()) return;
-  stopping_ = false;
-  worker_ = std::thread([this] { Run(); });
+  if (!settings_.folders.empty()) worker_.Start();
 }
 
-void WatchFolderImporter::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
-
-void WatchFolderImporter::Run() {
-  while (true) {
-    try {
-      ScanOnce(Time::NowMilliseconds());
-    } catch (const std::exception& e) {
-      Log::Error(std::string("watch folder: ") + e.what());
-    }
-    std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_for(lock, std::chrono::milliseconds(settings_.scanIntervalMs), [this] { return stopping_; });
-    if (stopping_) return;
-  }
-}
+void WatchFolderImporter::Stop() { worker_.Stop(); }
 
 void WatchFolderImporter::ScanOnce(int64_t nowMs) {
   for (size_t i = 0; i < settings_.folders.size(); i++) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_ && worker_.joinable()) return;
-    }
+    if (worker_.StopRequested()) return;
     ScanFolder(i, nowMs);
   }
 }

@@ -7,14 +7,14 @@
 // restart simply carries on, and no file is removed before Orthanc has it.
 #include <json/json.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "Common/BackgroundWorker.h"
+#include "Common/Leases.h"
 #include "Common/OrthancRest.h"
 #include "Import/WatchFolderSettings.h"
 
@@ -22,7 +22,9 @@ namespace HospitalBridge {
 
 class WatchFolderImporter {
  public:
-  WatchFolderImporter(const WatchFolderSettings& settings, IOrthancRest& orthanc);
+  // One node scans the folders (lease "watch-folders"); `leases` may be null
+  // in tests.
+  WatchFolderImporter(const WatchFolderSettings& settings, IOrthancRest& orthanc, ILeases* leases);
   ~WatchFolderImporter();
 
   void Start();
@@ -52,16 +54,12 @@ class WatchFolderImporter {
   void ScanFolder(size_t index, int64_t nowMs);
   Result Import(const std::string& path, std::string& reason);
   void Settle(size_t index, const std::string& path, Result result, const std::string& reason);
-  void Run();
-
   const WatchFolderSettings settings_;
   IOrthancRest& orthanc_;
   std::mutex mutex_;  // guards counters_ and seen_
   std::vector<Counters> counters_;
   std::map<std::string, Seen> seen_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread worker_;
+  BackgroundWorker worker_;
 };
 
 // Moves `from` into folder `toFolder` under `relative`, creating folders, and

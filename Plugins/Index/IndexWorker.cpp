@@ -8,30 +8,37 @@
 namespace HospitalBridge {
 namespace {
 const int64_t kRetryAfterFailureMs = 5000;
-}
+// Longer than any reconcile takes; given up as soon as it is done.
+const int64_t kReconcileLeaseMs = 30 * 60 * 1000;
+}  // namespace
 
-IndexWorker::IndexWorker(StudyIndexStore& store, StudyReader& reader, int refreshDelayMs)
-    : store_(store), reader_(reader), delayMs_(refreshDelayMs), maxWaitMs_(10LL * refreshDelayMs) {}
+IndexWorker::IndexWorker(StudyIndexStore& store, StudyReader& reader, int refreshDelayMs, ILeases* leases)
+    : store_(store),
+      reader_(reader),
+      delayMs_(refreshDelayMs),
+      maxWaitMs_(10LL * refreshDelayMs),
+      leases_(leases),
+      // Orthanc busy or stopping, the database locked: the work is kept and
+      // retried after 5 s, then less often.
+      worker_(
+          "study index", [this] { return Tick(); }, std::chrono::milliseconds(kRetryAfterFailureMs),
+          std::chrono::milliseconds(60000)) {}
 
 IndexWorker::~IndexWorker() { Stop(); }
 
 void IndexWorker::Start(bool reconcile) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  reconcileRequested_ = reconcile;
-  state_ = "idle";
-  thread_ = std::thread(&IndexWorker::Run, this);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reconcileRequested_ = reconcileRequested_ || reconcile;
+    state_ = "idle";
+  }
+  worker_.Start();
 }
 
 void IndexWorker::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-    state_ = "stopped";
-  }
-  wakeUp_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  worker_.Stop();
+  std::lock_guard<std::mutex> lock(mutex_);
+  state_ = "stopped";
 }
 
 void IndexWorker::StudyChanged(const std::string& orthancId) {
@@ -42,7 +49,7 @@ void IndexWorker::StudyChanged(const std::string& orthancId) {
     auto inserted = changed_.emplace(orthancId, Pending{now, now});
     if (!inserted.second) inserted.first->second.lastMs = now;
   }
-  wakeUp_.notify_one();
+  worker_.Wake();
 }
 
 void IndexWorker::StudyStable(const std::string& orthancId) {
@@ -60,7 +67,7 @@ void IndexWorker::StudyDeleted(const std::string& orthancId) {
     deleted_.insert(orthancId);
     stable_.erase(orthancId);
   }
-  wakeUp_.notify_one();
+  worker_.Wake();
 }
 
 void IndexWorker::RequestReconcile() {
@@ -68,7 +75,7 @@ void IndexWorker::RequestReconcile() {
     std::lock_guard<std::mutex> lock(mutex_);
     reconcileRequested_ = true;
   }
-  wakeUp_.notify_one();
+  worker_.Wake();
 }
 
 size_t IndexWorker::QueueDepth() const {
@@ -117,6 +124,21 @@ void IndexWorker::Refresh(const std::string& orthancId, bool stable) {
 }
 
 void IndexWorker::Reconcile() {
+  const std::string node = DatabaseLeases::ThisNode();
+  if (leases_ != nullptr && !leases_->Acquire("reconcile", node, kReconcileLeaseMs)) {
+    Log::Info("study index: another node is reconciling with Orthanc");
+    return;
+  }
+  struct GiveUp {
+    ILeases* leases;
+    const std::string& node;
+    ~GiveUp() {
+      try {
+        if (leases != nullptr) leases->Release("reconcile", node);
+      } catch (const std::exception&) {  // it expires by itself
+      }
+    }
+  } giveUp{leases_, node};
   int64_t started = Time::NowMilliseconds();
   std::vector<ListedStudy> inOrthanc = reader_.ListAll();
   std::map<std::string, std::string> indexed = store_.LastUpdates();
@@ -150,49 +172,55 @@ void IndexWorker::Reconcile() {
             " (re)indexed, " + std::to_string(removed) + " removed");
 }
 
-void IndexWorker::Run() {
-  bool failing = false;
-  while (true) {
-    std::set<std::string> refresh;
-    std::set<std::string> remove;
-    bool reconcile = false;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      int64_t waitMs = 0;
-      while (!stopping_) {
-        TakeDue(Time::NowMilliseconds(), false, refresh, remove, reconcile, waitMs);
-        if (reconcile || !refresh.empty() || !remove.empty()) break;
-        state_ = "idle";
-        wakeUp_.wait_for(lock, std::chrono::milliseconds(waitMs));
-      }
-      if (stopping_) return;
-      state_ = reconcile ? "reconciling" : "indexing";
-    }
-    try {
-      if (reconcile) Reconcile();
-      for (const std::string& id : remove) {
-        store_.Forget(id);
-        if (onChange_) onChange_();
-      }
-      for (const std::string& id : refresh) Refresh(id, TakeStable(id));
-      if (failing) Log::Info("study index: Orthanc answers again, indexing resumed");
-      failing = false;
-    } catch (const std::exception& e) {
-      // Orthanc busy or stopping, database locked: keep the work and retry.
-      if (!failing) Log::Warning(std::string("study index: will retry in 5 s: ") + e.what());
-      failing = true;
-      std::unique_lock<std::mutex> lock(mutex_);
-      int64_t retryAt = Time::NowMilliseconds() + kRetryAfterFailureMs - delayMs_;
-      for (const std::string& id : refresh) changed_.emplace(id, Pending{retryAt, retryAt});
-      deleted_.insert(remove.begin(), remove.end());
-      reconcileRequested_ = reconcileRequested_ || reconcile;
-      inProgress_ = 0;
-      wakeUp_.wait_for(lock, std::chrono::milliseconds(kRetryAfterFailureMs), [this] { return stopping_; });
-      continue;
-    }
+std::chrono::milliseconds IndexWorker::Tick() {
+  std::set<std::string> refresh;
+  std::set<std::string> remove;
+  bool reconcile = false;
+  {
     std::lock_guard<std::mutex> lock(mutex_);
-    inProgress_ = 0;
+    int64_t waitMs = 0;
+    TakeDue(Time::NowMilliseconds(), false, refresh, remove, reconcile, waitMs);
+    if (!reconcile && refresh.empty() && remove.empty()) {
+      state_ = "idle";
+      return std::chrono::milliseconds(waitMs);
+    }
+    state_ = reconcile ? "reconciling" : "indexing";
   }
+  std::set<std::string> done;
+  try {
+    if (reconcile) Reconcile();
+    for (const std::string& id : remove) {
+      store_.Forget(id);
+      if (onChange_) onChange_();
+    }
+    for (const std::string& id : refresh) {
+      bool stable = false;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stable = stable_.count(id) > 0;
+      }
+      Refresh(id, stable);
+      // Only once written: a failed refresh keeps the study's "stable".
+      if (stable) TakeStable(id);
+      done.insert(id);
+    }
+  } catch (const std::exception&) {
+    // Keep what is left and let the worker retry after its back-off.
+    std::lock_guard<std::mutex> lock(mutex_);
+    const int64_t retryAt = Time::NowMilliseconds() + kRetryAfterFailureMs - delayMs_;
+    for (const std::string& id : refresh) {
+      if (done.count(id) == 0) changed_.emplace(id, Pending{retryAt, retryAt});
+    }
+    deleted_.insert(remove.begin(), remove.end());
+    reconcileRequested_ = reconcileRequested_ || reconcile;
+    inProgress_ = 0;
+    state_ = "idle";
+    throw;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  inProgress_ = 0;
+  // Look again at once: more may have come due meanwhile.
+  return std::chrono::milliseconds(0);
 }
 
 void IndexWorker::DrainForTests() {

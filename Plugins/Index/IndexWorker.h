@@ -4,15 +4,17 @@
 // record the study ID and return: a study that receives 1000 instances is
 // re-read a few times (after RefreshDelayMs of quiet, or every 10 delays while
 // instances keep coming), not 1000 times, and Orthanc's threads never wait.
-#include <atomic>
-#include <condition_variable>
+// Every node indexes the studies it receives; the reconcile with Orthanc's
+// whole list is done by one node (lease "reconcile").
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
+
+#include "Common/BackgroundWorker.h"
+#include "Common/Leases.h"
 
 #include "Index/StudyIndexStore.h"
 #include "Index/StudyReader.h"
@@ -21,7 +23,8 @@ namespace HospitalBridge {
 
 class IndexWorker {
  public:
-  IndexWorker(StudyIndexStore& store, StudyReader& reader, int refreshDelayMs);
+  // `leases` may be null (tests).
+  IndexWorker(StudyIndexStore& store, StudyReader& reader, int refreshDelayMs, ILeases* leases);
   ~IndexWorker();
 
   // Starts the thread; with `reconcile`, it first compares the index with
@@ -52,7 +55,7 @@ class IndexWorker {
     int64_t firstMs;
     int64_t lastMs;
   };
-  void Run();
+  std::chrono::milliseconds Tick();
   void Reconcile();
   void Refresh(const std::string& orthancId, bool stable);
   bool TakeStable(const std::string& orthancId);
@@ -64,18 +67,17 @@ class IndexWorker {
   StudyReader& reader_;
   const int64_t delayMs_;
   const int64_t maxWaitMs_;
+  ILeases* leases_;
 
   mutable std::mutex mutex_;
-  std::condition_variable wakeUp_;
   std::map<std::string, Pending> changed_;
   std::set<std::string> deleted_;
   bool reconcileRequested_ = false;
-  bool stopping_ = false;
   std::string state_ = "stopped";
   size_t inProgress_ = 0;
-  std::thread thread_;
   std::function<void()> onChange_;
   std::set<std::string> stable_;  // guarded by mutex_
+  BackgroundWorker worker_;
 };
 
 }  // namespace HospitalBridge

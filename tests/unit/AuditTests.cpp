@@ -266,7 +266,7 @@ TEST(AuditSyslog, MessagesAreRfc5424AndSpoolWhileTheRepositoryIsDown) {
   settings.syslogTcp = true;
   settings.syslogPort = ntohs(address.sin_port);
   settings.syslogRetryMs = 100;
-  SyslogForwarder forwarder(*database, store, settings, AuditSource{"HOS-001", "General Hospital"});
+  SyslogForwarder forwarder(*database, store, settings, AuditSource{"HOS-001", "General Hospital"}, nullptr);
   std::vector<AuditEvent> events = {Event("login", "desk", 1000), Event("logout", "desk", 2000)};
   store.Append(events);
   std::string message = forwarder.Format(events[0]);
@@ -406,7 +406,7 @@ TEST(AuditRecorderResolution, EventsAreTiedToTheRegistryPatient) {
   parent["ID"] = "study-o1";
   orthanc.Set("/instances/i1/study", parent);
 
-  AuditRecorder recorder(store, studies, &patients, orthanc, site, AuditSettings{});
+  AuditRecorder recorder(store, studies, &patients, orthanc, site, AuditSettings{}, nullptr);
   AuditEvent viewed = Event("study.viewed", "desk", 0, "");
   viewed.studyUid.clear();
   viewed.orthancResource = "/instances/i1";

@@ -234,7 +234,7 @@ TEST_F(Federation, RetrievePullsEachInstanceOnceAndRecordsTheOrigin) {
     return Ok(list);
   };
   orthanc.Set("POST /instances", Json::Value(Json::objectValue));
-  RetrieveJobs jobs(*database, *sites, peers, orthanc, "HOS-001");
+  RetrieveJobs jobs(*database, *sites, peers, orthanc, "HOS-001", nullptr);
   Json::Value job = jobs.Submit("HOS-002", "1.2.2", "rad");
   jobs.RunPendingForTests();
   Json::Value done = *jobs.Find(job["job_id"].asString());
@@ -270,7 +270,7 @@ TEST_F(Federation, RetrievePullsEachInstanceOnceAndRecordsTheOrigin) {
 TEST_F(Federation, RetrieveFailuresAreRecordedAndBadRequestsRefused) {
   CannedOrthanc orthanc;
   peers.handlers["peer-HOS-002"] = [](const std::string&) { return Status(404); };
-  RetrieveJobs jobs(*database, *sites, peers, orthanc, "HOS-001");
+  RetrieveJobs jobs(*database, *sites, peers, orthanc, "HOS-001", nullptr);
   Json::Value job = jobs.Submit("HOS-002", "1.2.2", "rad");
   jobs.RunPendingForTests();
   Json::Value failed = *jobs.Find(job["job_id"].asString());

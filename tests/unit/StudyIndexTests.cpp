@@ -196,7 +196,7 @@ TEST_F(StudyIndex, ReconcileAddsMissingRefreshesChangedDropsGone) {
   AddStudy(orthanc, added);
   ListStudies(orthanc, {kChest, grown, kKnee, added});  // s4 deleted while away
 
-  IndexWorker worker(*store, *reader, 500);
+  IndexWorker worker(*store, *reader, 500, nullptr);
   worker.RequestReconcile();
   worker.DrainForTests();
   EXPECT_TRUE(store->FindByOrthancId("s1"));
@@ -207,7 +207,7 @@ TEST_F(StudyIndex, ReconcileAddsMissingRefreshesChangedDropsGone) {
 }
 
 TEST_F(StudyIndex, WorkerIndexesChangesAndDeletions) {
-  IndexWorker worker(*store, *reader, 500);
+  IndexWorker worker(*store, *reader, 500, nullptr);
   worker.StudyChanged("s1");
   worker.StudyChanged("s1");
   worker.StudyChanged("s3");
@@ -221,7 +221,7 @@ TEST_F(StudyIndex, WorkerIndexesChangesAndDeletions) {
 }
 
 TEST_F(StudyIndex, WorkerThreadIndexesAfterTheDelayAndSurvivesOrthancFailures) {
-  IndexWorker worker(*store, *reader, 50);
+  IndexWorker worker(*store, *reader, 50, nullptr);
   ListStudies(orthanc, {});
   orthanc.failing = true;
   worker.Start(false);

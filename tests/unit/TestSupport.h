@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "Common/Clock.h"
 #include "Common/Json.h"
 #include "Common/Migrations.h"
 #include "Common/OrthancRest.h"
@@ -16,6 +17,17 @@
 #include "Common/SqliteDatabase.h"
 
 namespace HospitalBridge {
+
+// Time that moves only when a test says so.
+class ManualClock : public IClock {
+ public:
+  explicit ManualClock(int64_t startMs = 1800000000000) : nowMs_(startMs) {}
+  int64_t NowMs() const override { return nowMs_.load(); }
+  void Advance(int64_t ms) { nowMs_ += ms; }
+
+ private:
+  std::atomic<int64_t> nowMs_;
+};
 
 // Tampering and inspection, as someone with the database file would.
 inline void ExecuteSql(IDatabase& database, const std::string& sql) {

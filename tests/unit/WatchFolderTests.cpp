@@ -47,7 +47,7 @@ class WatchFolders : public ::testing::Test {
     folder.processedPath = (root / "in" / "processed").string();
     folder.failedPath = (root / "in" / "failed").string();
     settings.folders.push_back(folder);
-    importer = std::make_unique<WatchFolderImporter>(settings, orthanc);
+    importer = std::make_unique<WatchFolderImporter>(settings, orthanc, nullptr);
   }
   void TearDown() override { fs::remove_all(root); }
   void Write(const std::string& relative, const std::string& content) {
@@ -133,7 +133,7 @@ TEST_F(WatchFolders, FilesBeingWrittenUnderTemporaryNamesAreLeftAlone) {
 
 TEST_F(WatchFolders, DeleteAfterImportRemovesOnlyImportedFiles) {
   settings.folders[0].deleteAfterImport = true;
-  importer = std::make_unique<WatchFolderImporter>(settings, orthanc);
+  importer = std::make_unique<WatchFolderImporter>(settings, orthanc, nullptr);
   Write("a.dcm", "DICM-OK del");
   Write("b.txt", "text");
   Settle();
