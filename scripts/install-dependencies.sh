@@ -8,6 +8,8 @@ PACKAGES=(
   # npm registry at build time, scripts/fetch-web-vendor.sh)
   build-essential cmake pkg-config clang-format clang-tidy curl ca-certificates
   orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev libqrencode-dev zlib1g-dev
+  # the Debian package (scripts/build-package.sh; dpkg-dev comes with build-essential)
+  lintian
   # run (nginx: HTTPS in front of Orthanc, see OrthancConfiguration/nginx/)
   orthanc nginx openssl
   # sample data, tests and benchmarks
