@@ -27,7 +27,6 @@ Scenarios:
 """
 
 import argparse
-import gzip
 import hashlib
 import json
 import os
@@ -37,7 +36,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -360,8 +358,8 @@ def storescu_process(service, files, output):
                              str(service.dicom_port)] + files, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
-def database_in(root):
-    return "/var/lib/orthanc/db-v6/hospitalbridge.db"
+# Where the plugin puts it with Debian's orthanc.json (IndexDirectory).
+DATABASE = "/var/lib/orthanc/db-v6/hospitalbridge.db"
 
 
 def integrity(root, database):
@@ -488,7 +486,7 @@ def scenario_upgrade(args, work):
               "configuration missing in the backup")
         check(os.stat(root.file(backup)).st_mode & 0o077 == 0, "backup folder readable by others")
 
-        database = database_in(root)
+        database = DATABASE
         status, out = root.run("hospitalbridge-admin restore " + backup, check_status=False)
         check(status == 4 and "Orthanc is running" in out, "restore while Orthanc runs: exit %d %s" % (status, out))
         log("restore while Orthanc runs: refused (%s)" % out.strip().splitlines()[-1][:100])
@@ -570,7 +568,7 @@ def scenario_fresh(args, work):
         service.stop()
 
         # As at a first start with remote access on and no password file.
-        root.run("rm -f /var/lib/orthanc/db-v6/hospitalbridge.db* %s" % PASSWORD_FILE)
+        root.run("rm -f %s* %s" % (DATABASE, PASSWORD_FILE))
         root.set_option("RemoteAccessAllowed", True)
         service.start(wait=False)
         status = service.wait_exit(90)
