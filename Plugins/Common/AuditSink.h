@@ -1,6 +1,8 @@
 #pragma once
 // Where modules report what happened. Record() must return at once: it may be
 // called from Orthanc's HTTP threads and from the plugin's workers.
+#include <atomic>
+
 #include "Common/AuditEvent.h"
 
 namespace HospitalBridge {
@@ -15,13 +17,13 @@ class IAuditSink {
 // modules built before the recorder hold a sink from the start.
 class AuditForwarder : public IAuditSink {
  public:
-  void SetTarget(IAuditSink* target) { target_ = target; }
+  void SetTarget(IAuditSink* target) { target_.store(target); }
   void Record(AuditEvent event) override {
-    if (target_ != nullptr) target_->Record(std::move(event));
+    if (IAuditSink* target = target_.load()) target->Record(std::move(event));
   }
 
  private:
-  IAuditSink* target_ = nullptr;
+  std::atomic<IAuditSink*> target_{nullptr};
 };
 
 // When the audit module is switched off.

@@ -45,7 +45,7 @@ class IModule {
   // Orthanc is stopping: stop threads; nothing may be lost.
   virtual void Stop() {}
   // Fills its /bridge/system section (`section` is an empty object).
-  virtual void Describe(Json::Value& section) const { (void)section; }
+  virtual void Describe(Json::Value& section) { (void)section; }
 };
 
 }  // namespace HospitalBridge

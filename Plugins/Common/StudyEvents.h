@@ -82,6 +82,13 @@ class StudyEventContext {
   std::optional<PatientConsent> consentDecision_;
 };
 
+// When a consumer sees an event, relative to the others: the study is filed
+// under its patient first, what consent restricts is marked next, then the
+// study is matched to its order, then acted on (shared, routed, queued for
+// reading), and what happened is recorded last. Consumers of one stage run
+// in the order they were added.
+enum class StudyEventStage { kFile = 10, kMark = 20, kMatch = 30, kAct = 50, kRecord = 90 };
+
 class IStudyEventConsumer {
  public:
   virtual ~IStudyEventConsumer() = default;

@@ -28,7 +28,13 @@ void StudyEventPipeline::SetResolvers(StudyEventContext::PatientResolver patient
   consent_ = std::move(consent);
 }
 
-void StudyEventPipeline::Add(IStudyEventConsumer& consumer) { consumers_.push_back(&consumer); }
+void StudyEventPipeline::Add(IStudyEventConsumer& consumer, StudyEventStage stage) {
+  // After every consumer of the same or an earlier stage.
+  size_t at = 0;
+  while (at < stages_.size() && stages_[at] <= stage) at++;
+  consumers_.insert(consumers_.begin() + static_cast<std::ptrdiff_t>(at), &consumer);
+  stages_.insert(stages_.begin() + static_cast<std::ptrdiff_t>(at), stage);
+}
 
 void StudyEventPipeline::Start() { worker_->Start(); }
 

@@ -30,8 +30,8 @@ class StudyEventPipeline {
   // How the context finds a study's registry patient and its consent
   // decision (modules above the index provide them). Set before Start().
   void SetResolvers(StudyEventContext::PatientResolver patients, StudyEventContext::ConsentResolver consent);
-  // Consumers run in the order they were added. Before Start().
-  void Add(IStudyEventConsumer& consumer);
+  // Consumers run by stage, then in the order they were added. Before Start().
+  void Add(IStudyEventConsumer& consumer, StudyEventStage stage = StudyEventStage::kAct);
 
   void Start();
   void Stop();
@@ -53,8 +53,9 @@ class StudyEventPipeline {
   StudyEventContext::PatientResolver patients_;
   StudyEventContext::ConsentResolver consent_;
   std::vector<IStudyEventConsumer*> consumers_;
-  std::mutex roundMutex_;  // one round at a time (the thread, or a test)
-  std::mutex stateMutex_;  // what Status reads while a round runs
+  std::vector<StudyEventStage> stages_;  // of consumers_, in the same order
+  std::mutex roundMutex_;                // one round at a time (the thread, or a test)
+  std::mutex stateMutex_;                // what Status reads while a round runs
   std::map<std::string, int64_t> cursors_;
   std::map<std::string, std::string> errors_;
   std::unique_ptr<BackgroundWorker> worker_;

@@ -14,9 +14,9 @@ AttemptLimiter::AttemptLimiter(std::vector<Limit> limits, std::function<int64_t(
       maxWaitMilliseconds_(maxWaitMilliseconds),
       counters_(limits_.size()) {}
 
-AttemptLimiter::Ticket::Ticket(Ticket&& other) noexcept { *this = std::move(other); }
+IAttemptLimiter::Ticket::Ticket(Ticket&& other) noexcept { *this = std::move(other); }
 
-AttemptLimiter::Ticket& AttemptLimiter::Ticket::operator=(Ticket&& other) noexcept {
+IAttemptLimiter::Ticket& IAttemptLimiter::Ticket::operator=(Ticket&& other) noexcept {
   if (this != &other) {
     if (limiter_ != nullptr) limiter_->Settle(*this, false);
     limiter_ = other.limiter_;
@@ -28,15 +28,15 @@ AttemptLimiter::Ticket& AttemptLimiter::Ticket::operator=(Ticket&& other) noexce
   return *this;
 }
 
-AttemptLimiter::Ticket::~Ticket() {
+IAttemptLimiter::Ticket::~Ticket() {
   if (limiter_ != nullptr) limiter_->Settle(*this, false);
 }
 
-void AttemptLimiter::Ticket::Succeeded() {
+void IAttemptLimiter::Ticket::Succeeded() {
   if (limiter_ != nullptr) limiter_->Settle(*this, true);
 }
 
-void AttemptLimiter::Ticket::Failed() {
+void IAttemptLimiter::Ticket::Failed() {
   if (limiter_ != nullptr) limiter_->Settle(*this, false);
 }
 
@@ -57,16 +57,12 @@ int64_t AttemptLimiter::LockedFor(const std::vector<std::string>& keys, int64_t 
 }
 
 AttemptLimiter::Ticket AttemptLimiter::Reserve(const std::vector<std::string>& keys) {
-  Ticket ticket;
   std::unique_lock<std::mutex> lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(maxWaitMilliseconds_);
   while (true) {
     const int64_t now = clock_();
     Prune(now);
-    if (int64_t wait = LockedFor(keys, now)) {
-      ticket.retryAfter_ = wait;
-      return ticket;
-    }
+    if (int64_t wait = LockedFor(keys, now)) return Refuse(wait);
     bool full = false;
     for (size_t i = 0; i < limits_.size() && i < keys.size(); i++) {
       if (keys[i].empty()) continue;
@@ -80,16 +76,11 @@ AttemptLimiter::Ticket AttemptLimiter::Reserve(const std::vector<std::string>& k
       for (size_t i = 0; i < limits_.size() && i < keys.size(); i++) {
         if (!keys[i].empty()) counters_[i][keys[i]].pending++;
       }
-      ticket.limiter_ = this;
-      ticket.keys_ = keys;
-      return ticket;
+      return Grant(keys);
     }
     // Every remaining place is held by attempts still being checked: their
     // outcome decides whether this one may be checked at all.
-    if (settled_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      ticket.retryAfter_ = 1;
-      return ticket;
-    }
+    if (settled_.wait_until(lock, deadline) == std::cv_status::timeout) return Refuse(1);
   }
 }
 
@@ -97,8 +88,10 @@ void AttemptLimiter::Settle(Ticket& ticket, bool success) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const int64_t now = clock_();
-    for (size_t i = 0; i < limits_.size() && i < ticket.keys_.size(); i++) {
-      const std::string& key = ticket.keys_[i];
+    const std::vector<std::string>& keys = KeysOf(ticket);
+    int failuresOfFirstKey = 0;
+    for (size_t i = 0; i < limits_.size() && i < keys.size(); i++) {
+      const std::string& key = keys[i];
       if (key.empty()) continue;
       Counter& counter = counters_[i][key];
       counter.pending = std::max(0, counter.pending - 1);
@@ -115,9 +108,9 @@ void AttemptLimiter::Settle(Ticket& ticket, bool success) {
         counter.failures++;
         if (counter.failures >= limits_[i].maxFailures) counter.lockedUntil = now + limits_[i].lockoutSeconds;
       }
-      if (i == 0) ticket.failuresOfFirstKey_ = counter.failures;
+      if (i == 0) failuresOfFirstKey = counter.failures;
     }
-    ticket.limiter_ = nullptr;
+    Close(ticket, failuresOfFirstKey);
   }
   settled_.notify_all();
 }

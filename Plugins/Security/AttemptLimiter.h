@@ -9,9 +9,11 @@
 // for them (a few hundred milliseconds, the cost of one password hash)
 // instead of being checked alongside them.
 //
-// Counted in memory: a restart forgets, which only gives an attacker a fresh
-// window per restart of the server. A second Orthanc node would need a shared
-// implementation (the database), behind the same interface.
+// IAttemptLimiter is what the login and the share links use; AttemptLimiter
+// counts in memory: a restart forgets, which only gives an attacker a fresh
+// window per restart of the server. Several Orthanc nodes behind one address
+// need a shared implementation (in the database they share) behind the same
+// interface, so that the limit holds across them.
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -22,18 +24,9 @@
 
 namespace HospitalBridge {
 
-class AttemptLimiter {
+class IAttemptLimiter {
  public:
-  struct Limit {
-    int maxFailures = 5;  // failures within the window that lock the key
-    int windowSeconds = 900;
-    int lockoutSeconds = 900;
-    bool resetOnSuccess = false;  // a success forgets the key's failures (a user name)
-  };
-
-  // One limit per kind of key; a reservation names one key per limit.
-  explicit AttemptLimiter(std::vector<Limit> limits, std::function<int64_t()> clock = nullptr,
-                          int maxWaitMilliseconds = 10000);
+  virtual ~IAttemptLimiter() = default;
 
   class Ticket {
    public:
@@ -55,18 +48,57 @@ class AttemptLimiter {
     void Failed();
 
    private:
-    friend class AttemptLimiter;
-    AttemptLimiter* limiter_ = nullptr;
+    friend class IAttemptLimiter;
+    IAttemptLimiter* limiter_ = nullptr;
     std::vector<std::string> keys_;
     int64_t retryAfter_ = 0;
     int failuresOfFirstKey_ = 0;
   };
 
-  // `keys[i]` is the key under limits[i]; an empty key is not limited by it.
-  // Returns a granted ticket, or a refused one with the seconds to wait.
-  Ticket Reserve(const std::vector<std::string>& keys);
+  // `keys[i]` is the key under the i-th limit; an empty key is not limited
+  // by it. Returns a granted ticket, or a refused one with the seconds to wait.
+  virtual Ticket Reserve(const std::vector<std::string>& keys) = 0;
   // Seconds the keys must wait before an attempt is considered; 0 if none.
-  int64_t RetryAfter(const std::vector<std::string>& keys);
+  virtual int64_t RetryAfter(const std::vector<std::string>& keys) = 0;
+
+ protected:
+  // The outcome of a granted ticket (a ticket never settled counts as failed).
+  virtual void Settle(Ticket& ticket, bool success) = 0;
+  // For implementations.
+  Ticket Grant(std::vector<std::string> keys) {
+    Ticket ticket;
+    ticket.limiter_ = this;
+    ticket.keys_ = std::move(keys);
+    return ticket;
+  }
+  static Ticket Refuse(int64_t retryAfterSeconds) {
+    Ticket ticket;
+    ticket.retryAfter_ = retryAfterSeconds;
+    return ticket;
+  }
+  static const std::vector<std::string>& KeysOf(const Ticket& ticket) { return ticket.keys_; }
+  static void Close(Ticket& ticket, int failuresOfFirstKey) {
+    ticket.failuresOfFirstKey_ = failuresOfFirstKey;
+    ticket.limiter_ = nullptr;
+  }
+};
+
+// In memory, for one Orthanc node.
+class AttemptLimiter : public IAttemptLimiter {
+ public:
+  struct Limit {
+    int maxFailures = 5;  // failures within the window that lock the key
+    int windowSeconds = 900;
+    int lockoutSeconds = 900;
+    bool resetOnSuccess = false;  // a success forgets the key's failures (a user name)
+  };
+
+  // One limit per kind of key; a reservation names one key per limit.
+  explicit AttemptLimiter(std::vector<Limit> limits, std::function<int64_t()> clock = nullptr,
+                          int maxWaitMilliseconds = 10000);
+
+  Ticket Reserve(const std::vector<std::string>& keys) override;
+  int64_t RetryAfter(const std::vector<std::string>& keys) override;
 
  private:
   struct Counter {
@@ -75,7 +107,7 @@ class AttemptLimiter {
     int64_t windowStart = 0;
     int64_t lockedUntil = 0;
   };
-  void Settle(Ticket& ticket, bool success);
+  void Settle(Ticket& ticket, bool success) override;
   int64_t LockedFor(const std::vector<std::string>& keys, int64_t now);
   void Prune(int64_t now);
 

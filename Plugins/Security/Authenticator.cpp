@@ -23,7 +23,7 @@ std::string ThrottleKey(const std::string& username) {
 }
 }  // namespace
 
-Authenticator::Authenticator(UserStore& users, SessionStore& sessions, AttemptLimiter& throttle,
+Authenticator::Authenticator(UserStore& users, SessionStore& sessions, IAttemptLimiter& throttle,
                              int credentialCacheSeconds, uint32_t passwordHashIterations, IAuditSink& audit)
     : users_(users),
       sessions_(sessions),
@@ -107,7 +107,7 @@ AuthResult Authenticator::CheckPassword(const std::string& username, const std::
   const int64_t now = Time::NowSeconds();
   // The attempt takes its place under both limits before the password is
   // checked, so simultaneous guesses cannot check more than the limit.
-  AttemptLimiter::Ticket attempt = throttle_.Reserve({ThrottleKey(username), address});
+  IAttemptLimiter::Ticket attempt = throttle_.Reserve({ThrottleKey(username), address});
   if (!attempt.Granted()) {
     const int64_t wait = attempt.RetryAfterSeconds();
     Log::Warning("login refused without checking for user '" + username + "' from " + address +

@@ -30,7 +30,7 @@ class Authenticator {
   // per address (its second). `passwordHashIterations` is the cost of a new
   // password's hash: an unknown user name is checked against a decoy of the
   // same cost, so the answer's timing does not tell which names exist.
-  Authenticator(UserStore& users, SessionStore& sessions, AttemptLimiter& throttle,
+  Authenticator(UserStore& users, SessionStore& sessions, IAttemptLimiter& throttle,
                 int credentialCacheSeconds, uint32_t passwordHashIterations, IAuditSink& audit);
 
   AuthResult Identify(const HttpRequest& request);
@@ -49,7 +49,7 @@ class Authenticator {
 
   UserStore& users_;
   SessionStore& sessions_;
-  AttemptLimiter& throttle_;
+  IAttemptLimiter& throttle_;
   IAuditSink& audit_;
   int cacheSeconds_;
   const std::string cacheKey_;  // random per process: cache keys reveal nothing

@@ -4,13 +4,13 @@
 // its slip waits at the reception, if the patient's consent (the event's one
 // decision) permits sharing. Idempotent: a study gets one automatic link.
 #include "Common/StudyEvents.h"
-#include "Share/ShareService.h"
+#include "Share/ShareIssuer.h"
 
 namespace HospitalBridge {
 
 class AutoShare : public IStudyEventConsumer {
  public:
-  AutoShare(ShareService& shares, const AutoShareSettings& settings) : shares_(shares), settings_(settings) {}
+  AutoShare(ShareIssuer& shares, const AutoShareSettings& settings) : shares_(shares), settings_(settings) {}
 
   const char* Name() const override { return "auto-share"; }
   void Consume(StudyEventContext& context) override;
@@ -22,7 +22,7 @@ class AutoShare : public IStudyEventConsumer {
   bool Consider(const StudyRecord& study, bool stable, const PatientConsent& consent);
 
  private:
-  ShareService& shares_;
+  ShareIssuer& shares_;
   const AutoShareSettings settings_;
 };
 

@@ -1,5 +1,7 @@
 #include "Share/PortalRoutes.h"
 
+#include "Share/ShareAudit.h"
+
 #include <algorithm>
 
 #include "Common/Errors.h"
@@ -126,12 +128,12 @@ struct Pages {
   }
 
   std::optional<Share> Session(const RouteContext& ctx) const {
-    return context.shares.SessionShare(ctx.request.Cookie(kShareCookie));
+    return context.phone.SessionShare(ctx.request.Cookie(kShareCookie));
   }
 
   Share RequireSession(const RouteContext& ctx, int64_t* sessionExpiresAt = nullptr) const {
     std::optional<Share> share =
-        context.shares.SessionShare(ctx.request.Cookie(kShareCookie), sessionExpiresAt);
+        context.phone.SessionShare(ctx.request.Cookie(kShareCookie), sessionExpiresAt);
     if (!share) {
       throw DomainError::Forbidden("Your viewing time has ended", "scan the QR code on your slip again");
     }
@@ -140,8 +142,8 @@ struct Pages {
 
   void Audit(const Share& share, const RouteContext& ctx, const std::string& action,
              const std::string& studyUid, const std::string& outcome, Json::Value detail) const {
-    context.shares.Audit(action, share, AuditActor::PatientLink(share.id, ctx.request.remoteIp), outcome,
-                         std::move(detail), studyUid);
+    AuditShare(context.audit, action, share, AuditActor::PatientLink(share.id, ctx.request.remoteIp), outcome,
+               std::move(detail), studyUid);
   }
 
   // The share's study with this Orthanc ID, or a 403 (audited): a session
@@ -166,10 +168,10 @@ struct Pages {
   // address's ticket is taken before the look-up and settled by the caller
   // (or here, when the link is refused).
   std::optional<HttpResponse> RefuseLink(const RouteContext& ctx, std::optional<Share>& share,
-                                         AttemptLimiter::Ticket& attempt) const {
-    attempt = context.shares.ReserveAddressAttempt(ctx.request.remoteIp);
+                                         IAttemptLimiter::Ticket& attempt) const {
+    attempt = context.phone.ReserveAddressAttempt(ctx.request.remoteIp);
     if (!attempt.Granted()) return Throttled(attempt.RetryAfterSeconds());
-    LinkState state = context.shares.LookUp(ctx.Param("token"), share);
+    LinkState state = context.phone.LookUp(ctx.Param("token"), share);
     if (state == LinkState::kInvalid) {
       attempt.Failed();
       return Invalid();
@@ -182,14 +184,14 @@ struct Pages {
   HttpResponse Unlock(const RouteContext& ctx) const {
     const std::string& ip = ctx.request.remoteIp;
     std::optional<Share> share;
-    AttemptLimiter::Ticket lookUp;
+    IAttemptLimiter::Ticket lookUp;
     if (std::optional<HttpResponse> refused = RefuseLink(ctx, share, lookUp)) return *refused;
     const std::map<std::string, std::string> form = ParseFormBody(ctx.request.body);
     auto field = [&form](const char* name) {
       auto found = form.find(name);
       return found == form.end() ? std::string() : found->second;
     };
-    UnlockOutcome outcome = context.shares.Unlock(*share, field("pin"), field("birth_date"), ip);
+    UnlockOutcome outcome = context.phone.Unlock(*share, field("pin"), field("birth_date"), ip);
     switch (outcome.kind) {
       case UnlockOutcome::Kind::kOpened: {
         HttpResponse response = HttpResponse::SeeOther("/s/app");
@@ -289,7 +291,7 @@ void RegisterPortalRoutes(Router& router, PortalRoutesContext context) {
     Share share = pages->RequireSession(ctx);
     const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
     if (!share.canDownload) throw DomainError::Forbidden("Downloads are not allowed for this link");
-    const std::string ticket = pages->context.shares.IssueDownloadTicket(share, study, ctx.request.remoteIp);
+    const std::string ticket = pages->context.phone.IssueDownloadTicket(share, study, ctx.request.remoteIp);
     return HttpResponse::SeeOther("/studies/" + study.orthancId + "/media?ticket=" + ticket);
   });
 
@@ -316,7 +318,7 @@ void RegisterPortalRoutes(Router& router, PortalRoutesContext context) {
   });
 
   router.AddPublic("POST", "/s/api/logout", [pages](const RouteContext& ctx) {
-    pages->context.shares.EndSession(ctx.request.Cookie(kShareCookie));
+    pages->context.phone.EndSession(ctx.request.Cookie(kShareCookie));
     Json::Value answer(Json::objectValue);
     answer["ok"] = true;
     HttpResponse response = HttpResponse::Json(answer);
@@ -328,7 +330,7 @@ void RegisterPortalRoutes(Router& router, PortalRoutesContext context) {
 
   router.AddPublic("GET", "/s/{token}", [pages](const RouteContext& ctx) {
     std::optional<Share> share;
-    AttemptLimiter::Ticket attempt;
+    IAttemptLimiter::Ticket attempt;
     if (std::optional<HttpResponse> refused = pages->RefuseLink(ctx, share, attempt)) return *refused;
     return pages->Landing(*share, 200, "", 0);
   });
@@ -338,7 +340,7 @@ void RegisterPortalRoutes(Router& router, PortalRoutesContext context) {
   // Anything else under /s/ (a link cut or split by hand, a guess) gets the
   // same page as an unknown token, and counts against the address.
   auto invalid = [pages](const RouteContext& ctx) {
-    AttemptLimiter::Ticket attempt = pages->context.shares.ReserveAddressAttempt(ctx.request.remoteIp);
+    IAttemptLimiter::Ticket attempt = pages->context.phone.ReserveAddressAttempt(ctx.request.remoteIp);
     if (!attempt.Granted()) return pages->Throttled(attempt.RetryAfterSeconds());
     attempt.Failed();
     return pages->Invalid();

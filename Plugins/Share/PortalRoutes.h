@@ -3,19 +3,21 @@
 // the QR code, the unlock form, the study pages and their images and
 // downloads. These routes are public to the staff gate; each one checks the
 // share session itself, and a session reaches only its share's studies.
+#include "Common/AuditSink.h"
 #include "Common/HtmlTemplate.h"
 #include "Common/Router.h"
 #include "Common/Settings.h"
 #include "Registry/SiteStore.h"
 #include "Security/StudyAccessPolicy.h"
+#include "Share/PhoneAccess.h"
 #include "Share/PortalMedia.h"
-#include "Share/ShareService.h"
 
 namespace HospitalBridge {
 
 struct PortalRoutesContext {
   const SiteSettings& site;
-  ShareService& shares;
+  PhoneAccess& phone;
+  IAuditSink& audit;
   PortalMedia& media;
   SiteStore& sites;
   StudyAccessPolicy& access;

@@ -8,6 +8,7 @@
 #include "Common/Time.h"
 #include "Share/PortalRoutes.h"
 #include "Share/QrCode.h"
+#include "Share/SharePresentation.h"
 
 namespace HospitalBridge {
 
@@ -90,10 +91,14 @@ ShareRequest ParseShareRequest(const Json::Value& body) {
 struct StaffShares {
   ShareRoutesContext context;
 
+  Json::Value View(const Share& share) const {
+    return ShareToJson(share, context.studies, Time::NowSeconds());
+  }
+
   Json::Value CreatedJson(const CreatedShare& created, const HttpRequest& request) {
     Json::Value answer(Json::objectValue);
     const std::string id = std::to_string(created.share.id);
-    answer["share"] = context.shares.ToJson(created.share);
+    answer["share"] = View(created.share);
     answer["token"] = created.token;
     if (!created.pin.empty()) answer["pin"] = created.pin;
     answer["url"] = PublicBaseUrl(context.settings, request.secure, request) + "/s/" + created.token;
@@ -105,9 +110,9 @@ struct StaffShares {
 
   // The link of a slip not printed yet; 410 once printed.
   std::string PendingUrl(int64_t id, const HttpRequest& request, PendingSlip* slip = nullptr) {
-    context.shares.Get(id);
-    context.shares.Maintain();  // a slip older than PendingSlipHours is gone
-    std::optional<PendingSlip> pending = context.shares.OpenPendingSlip(id);
+    context.issuer.Get(id);
+    context.issuer.ForgetOldSlips();  // a slip older than PendingSlipHours is gone
+    std::optional<PendingSlip> pending = context.issuer.OpenPendingSlip(id);
     if (!pending) {
       throw DomainError::Gone(
           "Already printed",
@@ -121,7 +126,7 @@ struct StaffShares {
 
   HttpResponse Slip(const RouteContext& ctx) {
     const int64_t id = ShareId(ctx);
-    Share share = context.shares.Get(id);
+    Share share = context.issuer.Get(id);
     TemplateValues values = HospitalTemplateValues(context.site, context.sites);
     PendingSlip slip;
     std::string url;
@@ -138,7 +143,7 @@ struct StaffShares {
       response.body = RenderEmbeddedTemplate("notice.html", values);
       return response;
     }
-    Json::Value json = context.shares.ToJson(share);
+    Json::Value json = View(share);
     values["patient_name"] = Text::PersonNameForDisplay(share.patientName);
     values["patient_id"] = share.patientId;
     if (!json["studies"].empty()) {
@@ -173,7 +178,7 @@ void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
   router.Add("POST", "/bridge/shares", roles, [staff](const RouteContext& ctx) {
     ShareRequest request = ParseShareRequest(JsonText::ParseRequestObject(ctx.request.body));
     return HttpResponse::Json(
-        staff->CreatedJson(staff->context.shares.Create(request, ActorOf(ctx)), ctx.request));
+        staff->CreatedJson(staff->context.issuer.Create(request, ActorOf(ctx)), ctx.request));
   });
 
   router.Add("GET", "/bridge/shares", roles, [staff](const RouteContext& ctx) {
@@ -190,26 +195,26 @@ void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
     filter.text = ctx.request.Query("q");
     filter.limit = IntegerParameter(ctx.request, "limit", 50, 1, 500);
     filter.offset = IntegerParameter(ctx.request, "offset", 0, 0, 100000000);
-    SharePage page = staff->context.shares.Store().List(filter, Time::NowSeconds());
+    SharePage page = staff->context.issuer.Store().List(filter, Time::NowSeconds());
     Json::Value answer(Json::objectValue);
     answer["shares"] = Json::Value(Json::arrayValue);
-    for (const Share& share : page.shares) answer["shares"].append(staff->context.shares.ToJson(share));
+    for (const Share& share : page.shares) answer["shares"].append(staff->View(share));
     answer["total"] = static_cast<Json::Int64>(page.total);
     return HttpResponse::Json(answer);
   });
 
   router.Add("GET", "/bridge/shares/pending", roles, [staff](const RouteContext&) {
-    staff->context.shares.Maintain();
+    staff->context.issuer.ForgetOldSlips();
     Json::Value answer(Json::objectValue);
     answer["shares"] = Json::Value(Json::arrayValue);
-    for (const Share& share : staff->context.shares.Store().PendingSlips(Time::NowSeconds())) {
-      answer["shares"].append(staff->context.shares.ToJson(share));
+    for (const Share& share : staff->context.issuer.Store().PendingSlips(Time::NowSeconds())) {
+      answer["shares"].append(staff->View(share));
     }
     return HttpResponse::Json(answer);
   });
 
   router.Add("GET", "/bridge/shares/{id}", roles, [staff](const RouteContext& ctx) {
-    return HttpResponse::Json(staff->context.shares.ToJson(staff->context.shares.Get(ShareId(ctx))));
+    return HttpResponse::Json(staff->View(staff->context.issuer.Get(ShareId(ctx))));
   });
 
   auto revoke = [staff](const RouteContext& ctx) {
@@ -223,25 +228,23 @@ void RegisterShareRoutes(Router& router, ShareRoutesContext context) {
       }
       reason = body.get("reason", "").asString();
     }
-    Share share = staff->context.shares.Revoke(ShareId(ctx), reason, ActorOf(ctx));
-    return HttpResponse::Json(staff->context.shares.ToJson(share));
+    Share share = staff->context.issuer.Revoke(ShareId(ctx), reason, ActorOf(ctx));
+    return HttpResponse::Json(staff->View(share));
   };
   router.Add("POST", "/bridge/shares/{id}/revoke", roles, revoke);
   router.Add("DELETE", "/bridge/shares/{id}", roles, revoke);
 
   router.Add("POST", "/bridge/shares/{id}/unlock", roles, [staff](const RouteContext& ctx) {
-    return HttpResponse::Json(
-        staff->context.shares.ToJson(staff->context.shares.ClearLock(ShareId(ctx), ActorOf(ctx))));
+    return HttpResponse::Json(staff->View(staff->context.issuer.ClearLock(ShareId(ctx), ActorOf(ctx))));
   });
 
   router.Add("POST", "/bridge/shares/{id}/reprint", roles, [staff](const RouteContext& ctx) {
     return HttpResponse::Json(
-        staff->CreatedJson(staff->context.shares.Reprint(ShareId(ctx), ActorOf(ctx)), ctx.request));
+        staff->CreatedJson(staff->context.issuer.Reprint(ShareId(ctx), ActorOf(ctx)), ctx.request));
   });
 
   router.Add("POST", "/bridge/shares/{id}/printed", roles, [staff](const RouteContext& ctx) {
-    return HttpResponse::Json(
-        staff->context.shares.ToJson(staff->context.shares.MarkPrinted(ShareId(ctx), ActorOf(ctx))));
+    return HttpResponse::Json(staff->View(staff->context.issuer.MarkPrinted(ShareId(ctx), ActorOf(ctx))));
   });
 
   router.Add("GET", "/bridge/shares/{id}/qr.png", roles, [staff](const RouteContext& ctx) {

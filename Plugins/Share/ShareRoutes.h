@@ -3,8 +3,9 @@
 // unlock, reprint, and the QR code and slip of a link not printed yet.
 #include "Common/Router.h"
 #include "Common/Settings.h"
+#include "Index/StudyIndexStore.h"
 #include "Registry/SiteStore.h"
-#include "Share/ShareService.h"
+#include "Share/ShareIssuer.h"
 #include "Share/ShareSettings.h"
 
 namespace HospitalBridge {
@@ -12,7 +13,8 @@ namespace HospitalBridge {
 struct ShareRoutesContext {
   const SiteSettings& site;
   const SharesSettings& settings;
-  ShareService& shares;
+  ShareIssuer& issuer;
+  StudyIndexStore& studies;
   SiteStore& sites;
 };
 

@@ -32,23 +32,10 @@ void RegisterSystemRoutes(Router& router, SystemInfoSources s) {
     answer["site"]["id"] = s.site.siteId;
     answer["site"]["name"] = s.site.siteName;
     answer["modules"] = s.modules;
-    answer["registry"]["patients"] = static_cast<Json::Int64>(s.patients.Count());
-    answer["registry"]["sites"] = static_cast<Json::UInt64>(s.sites.List().size() + 1);
-
     answer["database"]["path"] = s.site.databasePath;
     answer["database"]["engine"] = s.database.Dialect().Name();
     answer["database"]["schema_version"] = SchemaVersion(s.database);
     answer["database"]["status"] = "ok";
-
-    Json::Value& index = answer["index"];
-    IndexCounts counts = s.studies.Counts();
-    index["studies"] = static_cast<Json::Int64>(counts.studies);
-    index["patients"] = static_cast<Json::Int64>(counts.patients);
-    index["instances"] = static_cast<Json::Int64>(counts.instances);
-    index["queue_depth"] = static_cast<Json::UInt64>(s.worker != nullptr ? s.worker->QueueDepth() : 0);
-    index["state"] = s.worker != nullptr ? s.worker->State() : "disabled";
-    std::string last = s.studies.GetState("last_reconcile");
-    index["last_reconcile"] = last.empty() ? "" : Time::FormatIsoUtc(std::stoll(last));
 
     for (const auto& section : s.sections) section(answer);
     answer["user"]["username"] = ctx.identity.username;

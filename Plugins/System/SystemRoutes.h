@@ -8,10 +8,6 @@
 #include "Common/Router.h"
 #include "Common/Settings.h"
 #include "Common/Storage.h"
-#include "Index/IndexWorker.h"
-#include "Index/StudyIndexStore.h"
-#include "Registry/PatientStore.h"
-#include "Registry/SiteStore.h"
 
 namespace HospitalBridge {
 
@@ -20,13 +16,9 @@ struct SystemInfoSources {
   // Which modules are on ({"StudyIndex": true, ...}).
   Json::Value modules;
   IDatabase& database;
-  StudyIndexStore& studies;
-  IndexWorker* worker;  // null when the study index is switched off
   IOrthancRest& orthanc;
-  PatientStore& patients;
-  SiteStore& sites;
   std::string orthancVersion;
-  // Other modules add their own sections (audit, consent, ...).
+  // The modules' own sections (index, registry, audit, shares, ...).
   std::vector<std::function<void(Json::Value& answer)>> sections;
 };
 

@@ -68,7 +68,7 @@ class StudyEventsSurviveACrashTest(unittest.TestCase):
 
     def wait_caught_up(self, site):
         def probe():
-            events = site.admin.get(site.url + "/bridge/system", timeout=30).json().get("study_events", {})
+            events = site.admin.get(site.url + "/bridge/system", timeout=30).json().get("index", {}).get("events", {})
             consumers = events.get("consumers", [])
             return consumers and all(c["backlog"] == 0 and not c["last_error"] for c in consumers)
         h.wait_until(probe, 60, message="the study events were not all handled")

@@ -22,9 +22,10 @@
 #include "Share/AutoShare.h"
 #include "Share/DownloadTickets.h"
 #include "Share/ModalityGlossary.h"
+#include "Share/PhoneAccess.h"
 #include "Share/PortalRoutes.h"
 #include "Share/QrCode.h"
-#include "Share/ShareService.h"
+#include "Share/ShareIssuer.h"
 #include "Share/SlipSeal.h"
 #include "Share/ZipWriter.h"
 #include "TestSupport.h"
@@ -71,8 +72,12 @@ class Shares : public ::testing::Test {
     AddStudy("o3", "1.2.3", "P2", "MR", "20261121");
   }
   void Rebuild() {
-    service = std::make_unique<ShareService>(*store, *studies, orthanc, patients.get(), consent.get(), audit,
-                                             config.Site(), config.shares);
+    issuer = std::make_unique<ShareIssuer>(*store, *studies, orthanc, patients.get(), consent.get(), audit,
+                                           config.Site(), config.shares, clock);
+    throttle = std::make_unique<AttemptLimiter>(std::vector<AttemptLimiter::Limit>{
+        {config.shares.maxFailuresPerAddress, config.shares.windowMinutes * 60,
+         config.shares.lockoutMinutes * 60, false}});
+    phone = std::make_unique<PhoneAccess>(*store, *throttle, audit, config.shares, clock);
   }
   void AddStudy(const std::string& id, const std::string& uid, const std::string& patient,
                 const std::string& modality, const std::string& date) {
@@ -100,7 +105,7 @@ class Shares : public ::testing::Test {
     request.study = study;
     request.secondFactor = factor;
     request.consentAttested = true;
-    return service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", "10.0.0.5"});
+    return issuer->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", "10.0.0.5"});
   }
 
   Configuration config;
@@ -112,7 +117,10 @@ class Shares : public ::testing::Test {
   std::unique_ptr<ConsentStore> consentStore;
   std::unique_ptr<ConsentService> consent;
   std::unique_ptr<ShareStore> store;
-  std::unique_ptr<ShareService> service;
+  ManualClock clock{Time::NowSeconds() * 1000};
+  std::unique_ptr<AttemptLimiter> throttle;
+  std::unique_ptr<ShareIssuer> issuer;
+  std::unique_ptr<PhoneAccess> phone;
   std::string janeId;
 };
 }  // namespace
@@ -128,7 +136,7 @@ TEST_F(Shares, TheTokenAndPinAreReturnedOnceAndStoredOnlyAsHashes) {
   EXPECT_EQ(32u, stored.secretHash.size());
   // Only the pending slip keeps them, and printing forgets them.
   ASSERT_TRUE(store->FindPendingSlip(created.share.id).has_value());
-  service->MarkPrinted(created.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  issuer->MarkPrinted(created.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   EXPECT_FALSE(store->FindPendingSlip(created.share.id).has_value());
   EXPECT_FALSE(store->Find(created.share.id)->slipPending);
   EXPECT_EQ(1, audit.Count("share.created"));
@@ -145,10 +153,10 @@ TEST_F(Shares, BadRequestsAreRefusedWithTheirReason) {
   ShareRequest request;
   request.consentAttested = true;
   AuditActor actor{ActorKind::kUser, "desk", "reception", ""};
-  EXPECT_THROW(service->Create(request, actor), DomainError) << "neither study nor patient";
+  EXPECT_THROW(issuer->Create(request, actor), DomainError) << "neither study nor patient";
   request.study = "nope";
   try {
-    service->Create(request, actor);
+    issuer->Create(request, actor);
     FAIL() << "unknown study accepted";
   } catch (const DomainError& e) {
     EXPECT_EQ(404, HttpStatusOf(e.GetKind()));
@@ -156,12 +164,12 @@ TEST_F(Shares, BadRequestsAreRefusedWithTheirReason) {
   }
   request.study = "o1";
   request.validDays = 366;
-  EXPECT_THROW(service->Create(request, actor), DomainError);
+  EXPECT_THROW(issuer->Create(request, actor), DomainError);
   request.validDays = 0;
   request.secondFactor = "none";
-  EXPECT_THROW(service->Create(request, actor), DomainError) << "none needs AllowNoSecondFactor";
+  EXPECT_THROW(issuer->Create(request, actor), DomainError) << "none needs AllowNoSecondFactor";
   request.secondFactor = "fingerprint";
-  EXPECT_THROW(service->Create(request, actor), DomainError);
+  EXPECT_THROW(issuer->Create(request, actor), DomainError);
 }
 
 TEST_F(Shares, ConsentOrAnAttestationIsNeededAndTheAttestationIsRecorded) {
@@ -169,27 +177,27 @@ TEST_F(Shares, ConsentOrAnAttestationIsNeededAndTheAttestationIsRecorded) {
   request.study = "o1";
   AuditActor actor{ActorKind::kUser, "desk", "reception", ""};
   try {
-    service->Create(request, actor);
+    issuer->Create(request, actor);
     FAIL() << "shared without consent";
   } catch (const DomainError& e) {
     EXPECT_EQ(409, HttpStatusOf(e.GetKind()));
   }
   request.consentAttested = true;
-  service->Create(request, actor);
+  issuer->Create(request, actor);
   std::vector<ConsentRecord> history = consentStore->History(janeId);
   ASSERT_EQ(1u, history.size());
   EXPECT_EQ("attestation", history[0].method);
   EXPECT_EQ("permit", history[0].decision);
   // With the permit recorded, the next link needs no attestation.
   request.consentAttested = false;
-  EXPECT_NO_THROW(service->Create(request, actor));
+  EXPECT_NO_THROW(issuer->Create(request, actor));
 }
 
 TEST_F(Shares, APatientShareHoldsEveryStudyOfThatPatientOnly) {
   ShareRequest request;
   request.patientId = "P1";
   request.consentAttested = true;
-  CreatedShare created = service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  CreatedShare created = issuer->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   ASSERT_EQ(2u, created.share.studies.size());
   EXPECT_EQ("patient", created.share.scope);
   for (const ShareStudyRef& study : created.share.studies) EXPECT_NE("o3", study.orthancId);
@@ -199,29 +207,29 @@ TEST_F(Shares, WrongPinsLockTheShareAndStaffUnlockIt) {
   CreatedShare created = MakeShare();
   Share share = *store->Find(created.share.id);
   const std::string wrong = created.pin == "000000" ? "111111" : "000000";
-  UnlockOutcome outcome = service->Unlock(share, "12ab", "", "10.0.0.9");
+  UnlockOutcome outcome = phone->Unlock(share, "12ab", "", "10.0.0.9");
   EXPECT_EQ(UnlockOutcome::Kind::kWrongSecret, outcome.kind);
   EXPECT_NE(std::string::npos, outcome.message.find("6 digits")) << outcome.message;
   EXPECT_EQ(4, outcome.attemptsLeft) << "a PIN of the wrong shape counts";
   for (int i = 0; i < 3; i++)
-    EXPECT_EQ(UnlockOutcome::Kind::kWrongSecret, service->Unlock(share, wrong, "", "").kind);
-  EXPECT_EQ(UnlockOutcome::Kind::kLocked, service->Unlock(share, wrong, "", "").kind);
+    EXPECT_EQ(UnlockOutcome::Kind::kWrongSecret, phone->Unlock(share, wrong, "", "").kind);
+  EXPECT_EQ(UnlockOutcome::Kind::kLocked, phone->Unlock(share, wrong, "", "").kind);
   std::optional<Share> locked;
-  EXPECT_EQ(LinkState::kLocked, service->LookUp(created.token, locked));
+  EXPECT_EQ(LinkState::kLocked, phone->LookUp(created.token, locked));
   EXPECT_EQ(1, audit.Count("share.locked"));
 
-  service->ClearLock(created.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  issuer->ClearLock(created.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   std::optional<Share> unlocked;
-  ASSERT_EQ(LinkState::kActive, service->LookUp(created.token, unlocked));
-  UnlockOutcome opened = service->Unlock(*unlocked, " " + created.pin + " ", "", "10.0.0.9");
+  ASSERT_EQ(LinkState::kActive, phone->LookUp(created.token, unlocked));
+  UnlockOutcome opened = phone->Unlock(*unlocked, " " + created.pin + " ", "", "10.0.0.9");
   ASSERT_EQ(UnlockOutcome::Kind::kOpened, opened.kind);
   EXPECT_LE(opened.sessionExpiresAt - Time::NowSeconds(), 3600);
-  std::optional<Share> session = service->SessionShare(opened.sessionToken);
+  std::optional<Share> session = phone->SessionShare(opened.sessionToken);
   ASSERT_TRUE(session.has_value());
   EXPECT_EQ(created.share.id, session->id);
-  EXPECT_FALSE(service->SessionShare(opened.sessionToken + "x").has_value());
-  service->EndSession(opened.sessionToken);
-  EXPECT_FALSE(service->SessionShare(opened.sessionToken).has_value());
+  EXPECT_FALSE(phone->SessionShare(opened.sessionToken + "x").has_value());
+  phone->EndSession(opened.sessionToken);
+  EXPECT_FALSE(phone->SessionShare(opened.sessionToken).has_value());
 }
 
 TEST_F(Shares, SimultaneousWrongPinsCheckNoMoreThanTheLimit) {
@@ -231,12 +239,12 @@ TEST_F(Shares, SimultaneousWrongPinsCheckNoMoreThanTheLimit) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 60; i++) {
     // Each from its own address, so only the link's limit applies.
-    threads.emplace_back([&, i] { service->Unlock(share, wrong, "", "10.9.0." + std::to_string(i)); });
+    threads.emplace_back([&, i] { phone->Unlock(share, wrong, "", "10.9.0." + std::to_string(i)); });
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(5, audit.Count("share.unlock_failed")) << "secrets checked";
   EXPECT_EQ(1, audit.Count("share.locked"));
-  EXPECT_EQ(UnlockOutcome::Kind::kLocked, service->Unlock(share, created.pin, "", "10.9.1.1").kind)
+  EXPECT_EQ(UnlockOutcome::Kind::kLocked, phone->Unlock(share, created.pin, "", "10.9.1.1").kind)
       << "the right PIN afterwards is refused while locked";
 }
 
@@ -244,10 +252,10 @@ TEST_F(Shares, BirthDateUnlocksWithEitherDateSpelling) {
   CreatedShare created = MakeShare("o1", "birth-date");
   EXPECT_TRUE(created.pin.empty());
   Share share = *store->Find(created.share.id);
-  EXPECT_EQ(UnlockOutcome::Kind::kWrongSecret, service->Unlock(share, "", "1990-02-16", "").kind);
-  EXPECT_EQ(UnlockOutcome::Kind::kWrongSecret, service->Unlock(share, "", "15/02/1990", "").kind);
-  EXPECT_EQ(UnlockOutcome::Kind::kOpened, service->Unlock(share, "", "1990-02-15", "").kind);
-  EXPECT_EQ(UnlockOutcome::Kind::kOpened, service->Unlock(share, "", "19900215", "").kind);
+  EXPECT_EQ(UnlockOutcome::Kind::kWrongSecret, phone->Unlock(share, "", "1990-02-16", "").kind);
+  EXPECT_EQ(UnlockOutcome::Kind::kWrongSecret, phone->Unlock(share, "", "15/02/1990", "").kind);
+  EXPECT_EQ(UnlockOutcome::Kind::kOpened, phone->Unlock(share, "", "1990-02-15", "").kind);
+  EXPECT_EQ(UnlockOutcome::Kind::kOpened, phone->Unlock(share, "", "19900215", "").kind);
 }
 
 TEST_F(Shares, MaxUsesEndNewUnlocksButNotOpenSessions) {
@@ -255,41 +263,39 @@ TEST_F(Shares, MaxUsesEndNewUnlocksButNotOpenSessions) {
   request.study = "o1";
   request.consentAttested = true;
   request.maxUses = 1;
-  CreatedShare created = service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  CreatedShare created = issuer->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   Share share = *store->Find(created.share.id);
-  UnlockOutcome first = service->Unlock(share, created.pin, "", "");
+  UnlockOutcome first = phone->Unlock(share, created.pin, "", "");
   ASSERT_EQ(UnlockOutcome::Kind::kOpened, first.kind);
   std::optional<Share> after;
-  EXPECT_EQ(LinkState::kUsedUp, service->LookUp(created.token, after));
-  EXPECT_EQ(UnlockOutcome::Kind::kUsedUp, service->Unlock(share, created.pin, "", "").kind);
-  EXPECT_TRUE(service->SessionShare(first.sessionToken).has_value());
+  EXPECT_EQ(LinkState::kUsedUp, phone->LookUp(created.token, after));
+  EXPECT_EQ(UnlockOutcome::Kind::kUsedUp, phone->Unlock(share, created.pin, "", "").kind);
+  EXPECT_TRUE(phone->SessionShare(first.sessionToken).has_value());
 }
 
 TEST_F(Shares, RevokedAndExpiredLinksEndTheirSessions) {
   CreatedShare created = MakeShare();
-  UnlockOutcome opened = service->Unlock(*store->Find(created.share.id), created.pin, "", "");
-  ASSERT_TRUE(service->SessionShare(opened.sessionToken).has_value());
-  service->Revoke(created.share.id, "wrong patient", AuditActor{ActorKind::kUser, "desk", "reception", ""});
-  EXPECT_FALSE(service->SessionShare(opened.sessionToken).has_value());
+  UnlockOutcome opened = phone->Unlock(*store->Find(created.share.id), created.pin, "", "");
+  ASSERT_TRUE(phone->SessionShare(opened.sessionToken).has_value());
+  issuer->Revoke(created.share.id, "wrong patient", AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  EXPECT_FALSE(phone->SessionShare(opened.sessionToken).has_value());
   std::optional<Share> share;
-  EXPECT_EQ(LinkState::kRevoked, service->LookUp(created.token, share));
+  EXPECT_EQ(LinkState::kRevoked, phone->LookUp(created.token, share));
   EXPECT_EQ("wrong patient", share->revokeReason);
 
   CreatedShare second = MakeShare();
-  {
-    Transaction transaction(*database, TransactionMode::kWrite);
-    Statement expire(transaction, "UPDATE shares SET expires_at = 1 WHERE id = ?");
-    expire.Bind(1, second.share.id).Run();
-    transaction.Commit();
-  }
-  EXPECT_EQ(LinkState::kExpired, service->LookUp(second.token, share));
-  EXPECT_EQ(LinkState::kInvalid, service->LookUp("not-a-token", share));
-  EXPECT_EQ(LinkState::kInvalid, service->LookUp(second.token.substr(0, 10), share));
+  UnlockOutcome secondOpened = phone->Unlock(*store->Find(second.share.id), second.pin, "", "");
+  ASSERT_TRUE(phone->SessionShare(secondOpened.sessionToken).has_value());
+  clock.Advance(31LL * 86400 * 1000);  // past the default 30 days
+  EXPECT_EQ(LinkState::kExpired, phone->LookUp(second.token, share));
+  EXPECT_FALSE(phone->SessionShare(secondOpened.sessionToken).has_value());
+  EXPECT_EQ(LinkState::kInvalid, phone->LookUp("not-a-token", share));
+  EXPECT_EQ(LinkState::kInvalid, phone->LookUp(second.token.substr(0, 10), share));
 }
 
 TEST_F(Shares, ReprintRevokesTheOldLinkAndKeepsItsOptions) {
   CreatedShare old = MakeShare("o2", "birth-date");
-  CreatedShare fresh = service->Reprint(old.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  CreatedShare fresh = issuer->Reprint(old.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   EXPECT_NE(old.token, fresh.token);
   Share previous = *store->Find(old.share.id);
   EXPECT_EQ("revoked", previous.Status(Time::NowSeconds()));
@@ -302,7 +308,7 @@ TEST_F(Shares, ReprintRevokesTheOldLinkAndKeepsItsOptions) {
 
 TEST_F(Shares, WithdrawingShareConsentRevokesThePatientsLinks) {
   consent->OnDenied([this](const std::string& patientId, ConsentKind kind) {
-    if (kind == ConsentKind::kShare) service->RevokeForPatient(patientId);
+    if (kind == ConsentKind::kShare) issuer->RevokeForPatient(patientId);
   });
   PermitSharing();
   CreatedShare created = MakeShare();
@@ -322,7 +328,7 @@ TEST_F(Shares, AutoShareMatchesModalityOrCallingAetOnceAndNeedsConsent) {
   config.shares.autoShare.modalities = {"CR"};
   config.shares.autoShare.callingAets = {"MR_SCANNER"};
   Rebuild();
-  AutoShare autoShare(*service, config.shares.autoShare);
+  AutoShare autoShare(*issuer, config.shares.autoShare);
   auto indexed = [&](const StudyRecord& study, bool stable) {
     // The event as the pipeline hands it over, with the one consent decision.
     StudyEventContext context(
@@ -354,7 +360,7 @@ TEST_F(Shares, AutoShareMatchesModalityOrCallingAetOnceAndNeedsConsent) {
 TEST_F(Shares, ListingFiltersByStatusAndPatient) {
   CreatedShare a = MakeShare("o1");
   MakeShare("o3");
-  service->Revoke(a.share.id, "", AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  issuer->Revoke(a.share.id, "", AuditActor{ActorKind::kUser, "desk", "reception", ""});
   ShareFilter filter;
   filter.status = "active";
   EXPECT_EQ(1, store->List(filter, Time::NowSeconds()).total);
@@ -373,10 +379,10 @@ TEST_F(Shares, ListingFiltersByStatusAndPatient) {
 TEST_F(Shares, TheAddressThrottleWaitsAfterTooManyFailures) {
   config.shares.maxFailuresPerAddress = 3;
   Rebuild();
-  EXPECT_EQ(0, service->RetryAfter("10.1.1.1"));
-  for (int i = 0; i < 3; i++) service->ReserveAddressAttempt("10.1.1.1").Failed();
-  EXPECT_GT(service->RetryAfter("10.1.1.1"), 0);
-  EXPECT_EQ(0, service->RetryAfter("10.1.1.2"));
+  EXPECT_EQ(0, phone->RetryAfter("10.1.1.1"));
+  for (int i = 0; i < 3; i++) phone->ReserveAddressAttempt("10.1.1.1").Failed();
+  EXPECT_GT(phone->RetryAfter("10.1.1.1"), 0);
+  EXPECT_EQ(0, phone->RetryAfter("10.1.1.2"));
 }
 
 TEST(QrCodeImage, PngHasTheQuietZoneAndDarkFinderPatterns) {
@@ -522,13 +528,13 @@ TEST_F(Shares, APendingSlipIsSealedInTheDatabase) {
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(std::string::npos, stored->token.find(created.token));
   EXPECT_EQ(std::string::npos, stored->pin.find(created.pin));
-  std::optional<PendingSlip> opened = service->OpenPendingSlip(created.share.id);
+  std::optional<PendingSlip> opened = issuer->OpenPendingSlip(created.share.id);
   ASSERT_TRUE(opened.has_value());
   EXPECT_EQ(created.token, opened->token);
   EXPECT_EQ(created.pin, opened->pin);
   // Another key (the key file replaced): the slip cannot be shown any more.
   Rebuild();
-  EXPECT_FALSE(service->OpenPendingSlip(created.share.id).has_value());
+  EXPECT_FALSE(issuer->OpenPendingSlip(created.share.id).has_value());
 }
 
 TEST(SlipKeys, AKeyFileIsCreatedPrivateAndReused) {
@@ -557,11 +563,11 @@ TEST_F(Shares, ReprintKeepsTheSameStudiesAndRecordsNoNewConsent) {
   ShareRequest request;
   request.patientId = "P1";
   request.consentAttested = true;
-  CreatedShare old = service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  CreatedShare old = issuer->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   ASSERT_EQ(2u, old.share.studies.size());
   const size_t consents = consentStore->History(janeId).size();
   AddStudy("o4", "1.2.4", "P1", "CR", "20261122");  // arrives after the link was made
-  CreatedShare fresh = service->Reprint(old.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
+  CreatedShare fresh = issuer->Reprint(old.share.id, AuditActor{ActorKind::kUser, "desk", "reception", ""});
   ASSERT_EQ(2u, fresh.share.studies.size());
   for (const ShareStudyRef& study : fresh.share.studies) EXPECT_NE("o4", study.orthancId);
   EXPECT_EQ(consents, consentStore->History(janeId).size()) << "a reprint attests nothing new";
@@ -580,7 +586,7 @@ TEST_F(Shares, ABirthDateLinkWithoutABirthDateRecordsNoAttestation) {
   request.study = "o3";
   request.secondFactor = "birth-date";
   request.consentAttested = true;
-  EXPECT_THROW(service->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""}), DomainError);
+  EXPECT_THROW(issuer->Create(request, AuditActor{ActorKind::kUser, "desk", "reception", ""}), DomainError);
   EXPECT_TRUE(consentStore->History(otherId).empty()) << "a refused link leaves no consent record";
 }
 
