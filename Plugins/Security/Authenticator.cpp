@@ -13,7 +13,7 @@ namespace HospitalBridge {
 const char kSessionCookie[] = "hb_session";
 
 namespace {
-const size_t kMaxCacheEntries = 10000;
+
 const size_t kMaxCredentialLength = 2048;
 
 std::string ThrottleKey(const std::string& username) {
@@ -24,12 +24,12 @@ std::string ThrottleKey(const std::string& username) {
 }  // namespace
 
 Authenticator::Authenticator(UserStore& users, SessionStore& sessions, IAttemptLimiter& throttle,
-                             int credentialCacheSeconds, uint32_t passwordHashIterations, IAuditSink& audit)
+                             ICredentialCache& cache, uint32_t passwordHashIterations, IAuditSink& audit)
     : users_(users),
       sessions_(sessions),
       throttle_(throttle),
       audit_(audit),
-      cacheSeconds_(credentialCacheSeconds),
+      cache_(cache),
       cacheKey_(Crypto::RandomBytes(32)),
       decoyHash_(PasswordHasher(passwordHashIterations).Hash(Crypto::NewToken())) {}
 
@@ -54,16 +54,11 @@ AuthResult Authenticator::FromBasic(const std::string& header, const std::string
   const std::string password = decoded.substr(colon + 1);
 
   const std::string key = Crypto::HmacSha256(cacheKey_, username + '\0' + password);
-  int64_t now = Time::NowSeconds();
-  {
-    std::lock_guard<std::mutex> lock(cacheMutex_);
-    auto found = cache_.find(key);
-    if (found != cache_.end() && found->second.expiresAt > now) {
-      AuthResult result;
-      result.outcome = AuthResult::Outcome::kAuthenticated;
-      result.identity = found->second.identity;
-      return result;
-    }
+  if (std::optional<Identity> cached = cache_.Find(key)) {
+    AuthResult result;
+    result.outcome = AuthResult::Outcome::kAuthenticated;
+    result.identity = *cached;
+    return result;
   }
   AuthResult result = CheckPassword(username, password, address, "basic");
   if (result.outcome == AuthResult::Outcome::kAuthenticated) {
@@ -71,9 +66,7 @@ AuthResult Authenticator::FromBasic(const std::string& header, const std::string
     AuditEvent event = MakeAuditEvent("login", AuditActor::Of(result.identity, address));
     event.detail["method"] = "basic";
     audit_.Record(event);
-    std::lock_guard<std::mutex> lock(cacheMutex_);
-    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-    cache_[key] = CachedIdentity{result.identity, now + cacheSeconds_};
+    cache_.Remember(key, result.identity);
   }
   return result;
 }
@@ -135,11 +128,6 @@ AuthResult Authenticator::CheckPassword(const std::string& username, const std::
   result.outcome = AuthResult::Outcome::kAuthenticated;
   result.identity = Identity{true, user->id, user->username, user->role, false};
   return result;
-}
-
-void Authenticator::ForgetCachedCredentials() {
-  std::lock_guard<std::mutex> lock(cacheMutex_);
-  cache_.clear();
 }
 
 }  // namespace HospitalBridge

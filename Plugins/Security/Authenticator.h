@@ -10,6 +10,7 @@
 #include "Common/AuditSink.h"
 #include "Common/Http.h"
 #include "Security/AttemptLimiter.h"
+#include "Security/CredentialCache.h"
 #include "Security/PasswordHasher.h"
 #include "Security/SessionStore.h"
 #include "Security/UserStore.h"
@@ -30,8 +31,9 @@ class Authenticator {
   // per address (its second). `passwordHashIterations` is the cost of a new
   // password's hash: an unknown user name is checked against a decoy of the
   // same cost, so the answer's timing does not tell which names exist.
-  Authenticator(UserStore& users, SessionStore& sessions, IAttemptLimiter& throttle,
-                int credentialCacheSeconds, uint32_t passwordHashIterations, IAuditSink& audit);
+  // `cache` remembers verified Basic credentials (Security/CredentialCache.h).
+  Authenticator(UserStore& users, SessionStore& sessions, IAttemptLimiter& throttle, ICredentialCache& cache,
+                uint32_t passwordHashIterations, IAuditSink& audit);
 
   AuthResult Identify(const HttpRequest& request);
   // The password check shared by Basic authentication and the login form.
@@ -40,8 +42,8 @@ class Authenticator {
   AuthResult CheckPassword(const std::string& username, const std::string& password,
                            const std::string& address, const char* method = "form");
   // Called whenever a user changes, so a disabled user or an old password
-  // stops working at once.
-  void ForgetCachedCredentials();
+  // stops working at once, on every node.
+  void ForgetCachedCredentials() { cache_.Invalidate(); }
 
  private:
   AuthResult FromBasic(const std::string& header, const std::string& address);
@@ -51,15 +53,9 @@ class Authenticator {
   SessionStore& sessions_;
   IAttemptLimiter& throttle_;
   IAuditSink& audit_;
-  int cacheSeconds_;
+  ICredentialCache& cache_;
   const std::string cacheKey_;  // random per process: cache keys reveal nothing
   const std::string decoyHash_;
-  std::mutex cacheMutex_;
-  struct CachedIdentity {
-    Identity identity;
-    int64_t expiresAt;
-  };
-  std::map<std::string, CachedIdentity> cache_;
 };
 
 }  // namespace HospitalBridge

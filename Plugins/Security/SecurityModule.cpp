@@ -22,8 +22,9 @@ SecurityModule::SecurityModule(const ModuleContext& context, const SecuritySetti
                   settings.lockoutMinutes * 60, true},
                  {settings.maxFailuresPerAddress, settings.throttleWindowMinutes * 60,
                   settings.lockoutMinutes * 60, false}}),
-      authenticator_(users_, sessions_, throttle_, settings.credentialCacheSeconds,
-                     settings.passwordHashIterations, context.audit),
+      credentials_(context.database, settings.credentialCacheSeconds, context.clock),
+      authenticator_(users_, sessions_, throttle_, credentials_, settings.passwordHashIterations,
+                     context.audit),
       gate_(authenticator_, context.router, permissions_),
       studyAccess_(context.orthanc) {
   EnsureBootstrapAdmin(context.site, settings_, users_, hasher_);

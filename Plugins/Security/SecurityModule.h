@@ -13,6 +13,7 @@
 #include "Security/AttemptLimiter.h"
 #include "Security/Authenticator.h"
 #include "Security/ClientAddress.h"
+#include "Security/CredentialCache.h"
 #include "Security/PasswordHasher.h"
 #include "Security/PermissionTable.h"
 #include "Security/SecuritySettings.h"
@@ -56,6 +57,7 @@ class SecurityModule : public IModule {
   UserStore users_;
   SessionStore sessions_;
   AttemptLimiter throttle_;
+  DatabaseGenerationCache credentials_;
   Authenticator authenticator_;
   PermissionTable permissions_;
   AccessGate gate_;
