@@ -54,7 +54,8 @@ void CoreAccessAuditor::Observe(const HttpRequest& request, const Identity& iden
   if (action.empty()) return;
   // The same read of the same thing by the same user within a minute is one
   // event (a viewer asks for a frame many times); every other is its own.
-  if (allowed && action == "study.viewed" &&
+  // A read that names no resource (POST /tools/bulk-content) is always its own.
+  if (allowed && action == "study.viewed" && !resource.empty() &&
       SeenRecently(identity.username + " " + request.path, Time::NowMilliseconds())) {
     return;
   }
@@ -64,6 +65,8 @@ void CoreAccessAuditor::Observe(const HttpRequest& request, const Identity& iden
   event.orthancResource = resource;
   event.detail["method"] = request.method;
   event.detail["path"] = request.path;
+  if (request.HasQuery("resources"))
+    event.detail["resources"] = request.Query("resources");  // GET /tools/create-*
   // A study's identity is read now: once deleted, the index no longer has it.
   if (resource.rfind("/studies/", 0) == 0) {
     std::optional<StudyRecord> study = studies_.FindByOrthancId(resource.substr(9));

@@ -54,12 +54,27 @@ ParsedRequest ParseOrthancRequest(const std::string& method, const std::string& 
   }
   if (segments.size() == 2 && segments[0] == "tools") {
     const std::string& tool = segments[1];
-    if (method == "POST" &&
+    if ((method == "POST" || read) &&
         (tool == "create-archive" || tool == "create-media" || tool == "create-media-extended")) {
-      parsed.access = ResourceAccess::kDownload;
+      parsed.access = ResourceAccess::kDownload;  // GET with ?resources= since
+                                                  // Orthanc 1.12.2
     } else if (method == "POST" && tool == "find") {
       parsed.access = ResourceAccess::kSearch;
+    } else if (method == "POST" && tool == "bulk-content") {
+      // The bulk routes (admin only, Security/PermissionTable.cpp) name their
+      // resources in the body, which the gate does not see.
+      parsed.access = ResourceAccess::kView;
+    } else if (method == "POST" && tool == "bulk-delete") {
+      parsed.access = ResourceAccess::kDelete;
+    } else if (method == "POST" && (tool == "bulk-modify" || tool == "bulk-anonymize")) {
+      parsed.access = ResourceAccess::kModify;
     }
+    return parsed;
+  }
+  // What an asynchronous archive or media job made (GET /jobs/{id}/archive):
+  // whoever fetches it downloads the studies, not only who started the job.
+  if (read && segments.size() == 3 && segments[0] == "jobs") {
+    parsed.access = ResourceAccess::kDownload;
     return parsed;
   }
   if (method == "POST" && segments.size() == 3 && (segments[0] == "modalities" || segments[0] == "peers") &&

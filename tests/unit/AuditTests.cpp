@@ -463,3 +463,25 @@ TEST(AuditVocabulary, OneWayToSayWhoActed) {
   EXPECT_EQ("dicom", MakeAuditEvent("dicom.stored", AuditActor::DicomSender("CT1", "")).actorKind);
   EXPECT_EQ("system", MakeAuditEvent("system.started", AuditActor::System()).actorKind);
 }
+
+// Routes of newer Orthancs that read or change studies without naming one in
+// the path (Security/PermissionTable.cpp has their permissions).
+TEST(CoreAccess, NewerOrthancRoutesAreClassified) {
+  std::string resource;
+  for (const char* tool : {"/tools/create-archive", "/tools/create-media", "/tools/create-media-extended"}) {
+    EXPECT_EQ("study.downloaded", CoreAccessAuditor::Classify("GET", tool, resource)) << tool << " (1.12.2)";
+    EXPECT_EQ("study.downloaded", CoreAccessAuditor::Classify("POST", tool, resource)) << tool;
+  }
+  EXPECT_EQ("study.downloaded", CoreAccessAuditor::Classify("GET", "/jobs/j1/archive", resource));
+  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/jobs/j1", resource)) << "a job's state names no data";
+  EXPECT_EQ("", CoreAccessAuditor::Classify("DELETE", "/jobs/j1/archive", resource));
+  EXPECT_EQ("study.viewed", CoreAccessAuditor::Classify("POST", "/tools/bulk-content", resource));
+  EXPECT_EQ("study.deleted", CoreAccessAuditor::Classify("POST", "/tools/bulk-delete", resource));
+  EXPECT_EQ("study.modified", CoreAccessAuditor::Classify("POST", "/tools/bulk-modify", resource));
+  EXPECT_EQ("study.modified", CoreAccessAuditor::Classify("POST", "/tools/bulk-anonymize", resource));
+  EXPECT_EQ("", resource);
+  EXPECT_EQ("study.viewed", CoreAccessAuditor::Classify("GET", "/studies/abc/labels", resource))
+      << "labels (1.12) are read under a study, like its metadata";
+  EXPECT_EQ("", CoreAccessAuditor::Classify("GET", "/tools/labels", resource));
+  EXPECT_EQ("", CoreAccessAuditor::Classify("POST", "/tools/count-resources", resource));
+}
