@@ -7,6 +7,10 @@
 
 namespace HospitalBridge {
 namespace {
+// Not the virtual Describe(): the constructor names the file before the
+// object is complete.
+std::string DescribeFile(const std::string& path) { return "the HospitalBridge database \"" + path + "\""; }
+
 [[noreturn]] void Fail(sqlite3* db, const std::string& what, int code) {
   std::string message = what + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
   throw DatabaseError(message, code);
@@ -129,8 +133,8 @@ SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path) {
   int code = sqlite3_open_v2(path.c_str(), &db_,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (code != SQLITE_OK) {
-    std::string message =
-        "cannot open " + Describe() + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code));
+    std::string message = "cannot open " + DescribeFile(path_) + ": " +
+                          (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code));
     sqlite3_close(db_);
     db_ = nullptr;
     throw StartupError(message);
@@ -148,14 +152,14 @@ SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path) {
       if (check.Step()) integrity = check.ColumnText(0);
     }
     if (integrity != "ok") {
-      throw StartupError(Describe() + " is damaged (" + integrity +
+      throw StartupError(DescribeFile(path_) + " is damaged (" + integrity +
                          "). It was left untouched: restore it from a backup.");
     }
     ExecuteOn(db_, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
   } catch (const DatabaseError& e) {
     sqlite3_close_v2(db_);
     db_ = nullptr;
-    throw StartupError(Describe() + " cannot be used: " + e.what() +
+    throw StartupError(DescribeFile(path_) + " cannot be used: " + e.what() +
                        ". It was left untouched: restore it from a backup, or move it away to start afresh.");
   }
 }
@@ -166,7 +170,7 @@ std::unique_ptr<ITransaction> SqliteDatabase::Begin(TransactionMode mode) {
   return std::make_unique<SqliteTransaction>(*this, mode);
 }
 
-std::string SqliteDatabase::Describe() const { return "the HospitalBridge database \"" + path_ + "\""; }
+std::string SqliteDatabase::Describe() const { return DescribeFile(path_); }
 
 void SqliteDatabase::Pragma(const std::string& pragmas) {
   std::lock_guard<std::mutex> lock(mutex_);
