@@ -6,6 +6,7 @@
 #include "Common/Migrations.h"
 #include "Common/Version.h"
 #include "System/SystemRoutes.h"
+#include "Viewer/ViewerModule.h"
 #include "Web/StaticAssets.h"
 
 namespace HospitalBridge {
@@ -18,6 +19,7 @@ Json::Value ModuleSwitches(const Configuration& config) {
   modules["Federation"] = config.federation.enabled;
   modules["Consent"] = config.consent.enabled;
   modules["Audit"] = config.audit.enabled;
+  modules["Viewer"] = config.viewer.enabled;
   modules["Security"] = true;
   return modules;
 }
@@ -33,7 +35,9 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
 
   // Each module after those it builds on. The study events reach their
   // consumers by stage (file, mark, match, act, record), whatever this order.
-  SecurityModule& security = Add<SecurityModule>(context_, config_.security);
+  // DICOMweb reads are for whoever may open the viewer.
+  SecurityModule& security =
+      Add<SecurityModule>(context_, config_.security, PermissionOptions{ViewerModule::Roles(config_.viewer)});
   IndexModule& index = Add<IndexModule>(context_, config_.studyIndex);
   StudyEventPipeline* pipeline = index.Pipeline();
   RegistryModule& registry = Add<RegistryModule>(context_, config_.registry, index.Studies(), pipeline,
@@ -50,6 +54,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
                        ShareModuleNeeds{index.Studies(), registry.Sites(), registry.PatientsIfEnabled(),
                                         consent.Service(), security.StudyAccess(), pipeline});
   Add<WatchFolderModule>(context_, config_.watchFolders);
+  Add<ViewerModule>(context_, config_.viewer, config_.studyIndex.enabled ? &index.Studies() : nullptr);
   security_ = &security;
   index_ = &index;
 

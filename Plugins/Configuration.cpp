@@ -16,6 +16,7 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   config.shares = ReadSharesSettings(read);
   config.watchFolders = ReadWatchFolderSettings(read);
   config.security = ReadSecuritySettings(read);
+  config.viewer = ReadViewerSettings(read);
   return config;
 }
 

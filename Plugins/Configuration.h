@@ -14,6 +14,7 @@
 #include "Registry/RegistrySettings.h"
 #include "Security/SecuritySettings.h"
 #include "Share/ShareSettings.h"
+#include "Viewer/ViewerSettings.h"
 
 namespace HospitalBridge {
 
@@ -26,6 +27,7 @@ struct Configuration : SiteSettings {
   SharesSettings shares;
   WatchFolderSettings watchFolders;
   SecuritySettings security;
+  ViewerSettings viewer;
 
   const SiteSettings& Site() const { return *this; }
 };

@@ -6,6 +6,13 @@
 #
 #   fetch-web-vendor.sh --name preact --version 11.2.0 --url https://registry.npmjs.org/... \
 #       --sha256 <hex> --out <dir> [--import preact=./preact.js]... package/dist/x.mjs=preact/x.js ...
+#   fetch-web-vendor.sh --name @ohif/app ... --out <dir> --tree package/dist
+#
+# With --tree, the whole folder of the package is written to <dir> as it is (the
+# diagnostic viewer's ready-built app, served from disk by the plugin): into a
+# fresh folder beside <dir> that replaces it at the end, with
+# .hospitalbridge-viewer.json (name, version, sha256) written last, so a
+# half-extracted tree is never taken for an installed one.
 #
 # The tarball is kept in ${HB_CACHE_DIR:-~/.cache/hospitalbridge}/npm/, so a rebuild
 # works offline once it was fetched; a cached copy is checked like a download.
@@ -19,7 +26,7 @@ die() {
   exit 1
 }
 
-name="" version="" url="" sha="" out=""
+name="" version="" url="" sha="" out="" tree=""
 imports=()
 files=()
 while [ $# -gt 0 ]; do
@@ -30,13 +37,14 @@ while [ $# -gt 0 ]; do
     --sha256) sha=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --import) imports+=("$2"); shift 2 ;;
+    --tree) tree=$2; shift 2 ;;
     -*) die "unknown option $1" ;;
     *) files+=("$1"); shift ;;
   esac
 done
 [ -n "$name" ] && [ -n "$version" ] && [ -n "$url" ] && [ -n "$sha" ] && [ -n "$out" ] ||
   die "usage: $0 --name N --version V --url URL --sha256 HEX --out DIR [--import SPEC=PATH]... FROM=TO..."
-[ ${#files[@]} -gt 0 ] || die "$name: no file to take from the package"
+[ ${#files[@]} -gt 0 ] || [ -n "$tree" ] || die "$name: no file to take from the package"
 [[ "$sha" =~ ^[0-9a-f]{64}$ ]] || die "$name: the pinned sha256 '$sha' is not 64 lowercase hex digits"
 [[ "$url" == https://* ]] || die "$name: the tarball URL must be https: $url"
 for tool in curl sha256sum tar sed; do
@@ -44,8 +52,8 @@ for tool in curl sha256sum tar sed; do
 done
 
 cache=${HB_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hospitalbridge}/npm
-tarball=$cache/$name-$version.tgz
-mkdir -p "$cache" "$out"
+tarball=$cache/${name//\//_}-$version.tgz
+mkdir -p "$cache"
 work=$(mktemp -d "${TMPDIR:-/tmp}/hb-web-vendor.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -71,6 +79,28 @@ if [ ! -f "$tarball" ]; then
   mv "$work/download.tgz" "$tarball"
 fi
 
+if [ -n "$tree" ]; then
+  [[ "$tree" =~ ^package(/[A-Za-z0-9._-]+)*$ ]] || die "$name: --tree '$tree' must be a folder of the package"
+  staging="$out.new"
+  rm -rf "$staging"
+  mkdir -p "$staging" "$work/package"
+  tar -xzf "$tarball" -C "$work/package" -- "$tree" || die "$name $version: the tarball has no folder $tree"
+  cp -a "$work/package/$tree/." "$staging/"
+  if tar -xzf "$tarball" -C "$work/package" -- package/LICENSE 2>/dev/null; then
+    cp "$work/package/package/LICENSE" "$staging/LICENSE.txt"
+  fi
+  [ -f "$staging/index.html" ] || die "$name $version: $tree has no index.html"
+  printf '{"name": "%s", "version": "%s", "sha256": "%s", "tarball": "%s"}\n' "$name" "$version" "$sha" "$url" \
+    >"$staging/.hospitalbridge-viewer.json"
+  rm -rf "$out.old"
+  [ -e "$out" ] && mv "$out" "$out.old"
+  mv "$staging" "$out"
+  rm -rf "$out.old"
+  echo "fetch-web-vendor: $name $version checked (sha256 $sha), $(find "$out" -type f | wc -l) files in $out"
+  exit 0
+fi
+
+mkdir -p "$out"
 members=()
 for pair in "${files[@]}"; do
   [[ "$pair" == *=* ]] || die "$name: '$pair' is not FROM=TO"

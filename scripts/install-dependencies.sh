@@ -11,7 +11,7 @@ PACKAGES=(
   # the Debian package (scripts/build-package.sh; dpkg-dev comes with build-essential)
   lintian
   # run (nginx: HTTPS in front of Orthanc, see OrthancConfiguration/nginx/)
-  orthanc nginx openssl
+  orthanc orthanc-dicomweb nginx openssl
   # sample data, tests and benchmarks
   dcmtk python3 python3-pydicom python3-numpy python3-requests python3-websocket
   chromium zbar-tools sqlite3 curl procps

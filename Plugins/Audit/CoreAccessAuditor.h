@@ -4,7 +4,10 @@
 // modifying, deleting and sending studies elsewhere, allowed or refused.
 // Every read under a patient, study, series or instance is a view unless it
 // is one of the few that say how the data is stored (deny by default); the
-// same read by the same user within a minute counts once.
+// same read by the same user within a minute counts once. DICOMweb reads (the
+// viewer's) are views of the study they name, counted once per study and user
+// for as long as they keep coming less than a minute apart (one opening of
+// the viewer is one event), marked when consent restricts the study.
 #include <map>
 #include <mutex>
 #include <string>
@@ -12,6 +15,7 @@
 #include "Common/AuditSink.h"
 #include "Common/Http.h"
 #include "Common/Identity.h"
+#include "Common/ResourceParser.h"
 #include "Index/StudyIndexStore.h"
 
 namespace HospitalBridge {
@@ -27,7 +31,10 @@ class CoreAccessAuditor {
   static std::string Classify(const std::string& method, const std::string& path, std::string& resource);
 
  private:
-  bool SeenRecently(const std::string& key, int64_t nowMs);
+  // `extend`: a repeat within the window starts it again.
+  bool SeenRecently(const std::string& key, int64_t nowMs, bool extend = false);
+  void ObserveDicomWeb(const HttpRequest& request, const Identity& identity, bool allowed,
+                       const ParsedRequest& parsed);
 
   IAuditSink& audit_;
   StudyIndexStore& studies_;

@@ -52,6 +52,20 @@ ParsedRequest ParseOrthancRequest(const std::string& method, const std::string& 
     }
     return parsed;
   }
+  if (!segments.empty() && (segments[0] == "dicom-web" || (segments[0] == "wado" && segments.size() == 1))) {
+    parsed.dicomWeb = true;
+    if (!read) return parsed;  // STOW-RS is audited as what it stores
+    if (segments[0] == "wado") {
+      parsed.access = ResourceAccess::kView;
+    } else if (segments.size() == 2 &&
+               (segments[1] == "studies" || segments[1] == "series" || segments[1] == "instances")) {
+      parsed.access = ResourceAccess::kSearch;
+    } else if (segments.size() >= 3 && segments[1] == "studies") {
+      parsed.studyUid = segments[2];
+      parsed.access = ResourceAccess::kView;
+    }
+    return parsed;
+  }
   if (segments.size() == 2 && segments[0] == "tools") {
     const std::string& tool = segments[1];
     if ((method == "POST" || read) &&

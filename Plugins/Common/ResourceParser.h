@@ -25,6 +25,11 @@ struct ParsedRequest {
   std::string id;                  // Orthanc's ID of that resource
   std::vector<std::string> route;  // the segments after /{level}/{id}
   ResourceAccess access = ResourceAccess::kNone;
+  // The DICOMweb plugin's routes (/dicom-web/..., /wado): a search (QIDO-RS
+  // of studies, series or instances) or a read under one study, named by its
+  // StudyInstanceUID (WADO-URI names it in its query, studyUID=).
+  bool dicomWeb = false;
+  std::string studyUid;
 
   bool HasResource() const { return !level.empty(); }
   std::string Resource() const { return HasResource() ? "/" + level + "/" + id : ""; }

@@ -180,6 +180,13 @@ std::optional<StudyRecord> StudyIndexStore::FindByUid(const std::string& studyUi
   return found.front();
 }
 
+std::vector<StudyRecord> StudyIndexStore::FindByAccession(const std::string& accessionNumber) {
+  if (accessionNumber.empty()) return {};
+  Transaction transaction(database_, TransactionMode::kRead);
+  return Select(transaction, "WHERE accession_number = ?", {accessionNumber},
+                " ORDER BY study_date DESC, study_time DESC, last_received DESC, orthanc_id LIMIT 20");
+}
+
 StudyPage StudyIndexStore::Search(const StudyFilter& filter) {
   std::string where = "WHERE 1 = 1";
   std::vector<std::string> parameters;

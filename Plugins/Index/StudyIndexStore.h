@@ -52,6 +52,8 @@ class StudyIndexStore {
   std::optional<StudyRecord> FindByOrthancId(Transaction& transaction, const std::string& orthancId);
   // The most recently received study with that StudyInstanceUID.
   std::optional<StudyRecord> FindByUid(const std::string& studyUid);
+  // The studies with exactly this accession number (usually one), newest first.
+  std::vector<StudyRecord> FindByAccession(const std::string& accessionNumber);
   // Newest first: study date and time, then reception, then Orthanc ID, so
   // that paging is stable.
   StudyPage Search(const StudyFilter& filter);

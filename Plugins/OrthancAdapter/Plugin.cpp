@@ -1,5 +1,6 @@
 // The Orthanc entry points. Everything here translates between the plugin SDK
 // and the core (Bridge); no decision is taken in this file.
+#include <dlfcn.h>
 #include <orthanc/OrthancCPlugin.h>
 
 #include <algorithm>
@@ -314,6 +315,16 @@ OrthancPluginErrorCode OnChange(OrthancPluginChangeType change, OrthancPluginRes
   return OrthancPluginErrorCode_Success;
 }
 
+// The folder libHospitalBridge.so was loaded from ("" if unknown): the
+// viewer's files sit beside it by default (viewer/ohif, as the build puts them).
+std::string LibraryDirectory() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&OnChange), &info) == 0 || info.dli_fname == nullptr) return "";
+  std::string path(info.dli_fname);
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
 Json::Value ReadOrthancConfiguration() {
   char* text = OrthancPluginGetConfiguration(context);
   if (text == nullptr) throw StartupError("cannot read Orthanc's configuration");
@@ -346,6 +357,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   pagesOnlyWith200 = OrthancPluginCheckVersionAdvanced(context, 1, 12, 2) == 1;
   try {
     Configuration config = LoadConfiguration(ReadOrthancConfiguration());
+    if (config.viewer.directory.empty()) config.viewer.directory = LibraryDirectory() + "/viewer/ohif";
     orthancRest = std::make_unique<SdkOrthancRest>(context);
     peerClient = std::make_unique<SdkPeerClient>(context);
     bridge = std::make_unique<Bridge>(config, *orthancRest, *peerClient, context->orthancVersion);

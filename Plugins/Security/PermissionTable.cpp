@@ -23,7 +23,7 @@ bool MethodMatches(const std::string& methods, const std::string& method) {
   return false;
 }
 
-std::vector<PermissionRule> BuiltInRules() {
+std::vector<PermissionRule> BuiltInRules(const PermissionOptions& options) {
   const std::string kResources[] = {"patients", "studies", "series", "instances"};
   std::vector<PermissionRule> rules = {
       {"GET", "/", kStaff, "Orthanc's home redirects to Orthanc Explorer"},
@@ -66,7 +66,11 @@ std::vector<PermissionRule> BuiltInRules() {
        "the tags of many resources at once: a read of patient data, with an unchecked JSON body"},
       {"POST", "/tools/bulk-delete,/tools/bulk-modify,/tools/bulk-anonymize", kAdmin,
        "delete, modify or anonymize many resources at once; staff change one resource at a time"},
-      {"GET", "/dicom-web/**,/wado", kStaff, "DICOMweb reads (when the DICOMweb plugin is installed)"},
+      {"*", "/dicom-web/servers,/dicom-web/servers/**", kAdmin,
+       "the DICOMweb plugin's client: remote DICOMweb servers, querying them and sending to them"},
+      {"GET", "/dicom-web/**,/wado", options.dicomWebReaders,
+       "DICOMweb reads (QIDO-RS, WADO-RS, WADO-URI; the DICOMweb plugin): the viewer's roles, clinical, and "
+       "reception with Viewer.AllowReception; audited once per study and user"},
       {"POST", "/dicom-web/studies,/dicom-web/studies/*", kClinical, "DICOMweb STOW-RS upload"},
   };
   for (const std::string& level : kResources) {
@@ -101,7 +105,7 @@ bool PathMatchesPattern(const std::string& pattern, const std::string& path) {
   return expected.size() == actual.size();
 }
 
-PermissionTable::PermissionTable() : rules_(BuiltInRules()) {}
+PermissionTable::PermissionTable(const PermissionOptions& options) : rules_(BuiltInRules(options)) {}
 
 const PermissionRule* PermissionTable::Find(const std::string& method, const std::string& path) const {
   // Paths that try to climb out of a route are never matched.

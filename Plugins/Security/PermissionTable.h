@@ -17,9 +17,18 @@ struct PermissionRule {
   std::string why;  // shown in the documentation
 };
 
+// What the configuration changes in the built-in table.
+struct PermissionOptions {
+  // Who may read DICOMweb (QIDO-RS, WADO-RS, WADO-URI): the viewer's roles,
+  // admin, radiologist and technician; reception too with
+  // Viewer.AllowReception.
+  RoleSet dicomWebReaders{Role::kAdmin, Role::kRadiologist, Role::kTechnician};
+};
+
 class PermissionTable {
  public:
-  PermissionTable();  // the built-in table
+  PermissionTable() : PermissionTable(PermissionOptions{}) {}  // the built-in table
+  explicit PermissionTable(const PermissionOptions& options);
   explicit PermissionTable(std::vector<PermissionRule> rules) : rules_(std::move(rules)) {}
 
   bool Allows(Role role, const std::string& method, const std::string& path) const;

@@ -9,7 +9,8 @@
 
 namespace HospitalBridge {
 
-SecurityModule::SecurityModule(const ModuleContext& context, const SecuritySettings& settings)
+SecurityModule::SecurityModule(const ModuleContext& context, const SecuritySettings& settings,
+                               const PermissionOptions& permissions)
     : settings_(settings),
       site_(context.site),
       audit_(context.audit),
@@ -25,6 +26,7 @@ SecurityModule::SecurityModule(const ModuleContext& context, const SecuritySetti
       credentials_(context.database, settings.credentialCacheSeconds, context.clock),
       authenticator_(users_, sessions_, throttle_, credentials_, settings.passwordHashIterations,
                      context.audit),
+      permissions_(permissions),
       gate_(authenticator_, context.router, permissions_),
       studyAccess_(context.orthanc) {
   EnsureBootstrapAdmin(context.site, settings_, users_, hasher_);

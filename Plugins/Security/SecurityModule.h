@@ -25,7 +25,10 @@ namespace HospitalBridge {
 
 class SecurityModule : public IModule {
  public:
-  SecurityModule(const ModuleContext& context, const SecuritySettings& settings);
+  // `permissions`: what the configuration changes in the permission table
+  // (who reads DICOMweb: the viewer's roles).
+  SecurityModule(const ModuleContext& context, const SecuritySettings& settings,
+                 const PermissionOptions& permissions = PermissionOptions{});
 
   std::string Name() const override { return "security"; }
   void Describe(Json::Value& section) override;

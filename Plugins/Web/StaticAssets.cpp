@@ -35,12 +35,29 @@ const char* ContentTypeFor(const std::string& path) {
   if (EndsWith(path, ".ico")) return "image/x-icon";
   if (EndsWith(path, ".woff2")) return "font/woff2";
   if (EndsWith(path, ".txt")) return "text/plain; charset=utf-8";
+  if (EndsWith(path, ".wasm")) return "application/wasm";
+  if (EndsWith(path, ".mjs")) return "text/javascript; charset=utf-8";
+  if (EndsWith(path, ".map")) return "application/json; charset=utf-8";
+  if (EndsWith(path, ".xml")) return "application/xml";
+  if (EndsWith(path, ".webapp")) return "application/x-web-app-manifest+json";
+  if (EndsWith(path, ".jpg") || EndsWith(path, ".jpeg")) return "image/jpeg";
+  if (EndsWith(path, ".gif")) return "image/gif";
+  if (EndsWith(path, ".woff")) return "font/woff";
+  if (EndsWith(path, ".ttf")) return "font/ttf";
   return "application/octet-stream";
 }
 
 void AddSecurityHeaders(HttpResponse& response, bool patientFacing) {
+  // A route that needs its own policy or framing (the viewer) sets it; every
+  // other answer gets the strict ones.
+  bool ownPolicy = false;
+  bool ownFraming = false;
+  for (const auto& header : response.headers) {
+    ownPolicy = ownPolicy || header.first == "Content-Security-Policy";
+    ownFraming = ownFraming || header.first == "X-Frame-Options";
+  }
   response.AddHeader("X-Content-Type-Options", "nosniff");
-  response.AddHeader("X-Frame-Options", "DENY");
+  if (!ownFraming) response.AddHeader("X-Frame-Options", "DENY");
   // A patient's page must not tell the next site where the phone came from:
   // the first address carries the link's token.
   response.AddHeader("Referrer-Policy", patientFacing ? "no-referrer" : "same-origin");
@@ -49,9 +66,11 @@ void AddSecurityHeaders(HttpResponse& response, bool patientFacing) {
       if (header.first == "Cache-Control") header.second = "no-store";
     }
   }
-  response.AddHeader("Content-Security-Policy",
-                     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+  if (!ownPolicy) {
+    response.AddHeader("Content-Security-Policy",
+                       "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+  }
   bool cacheSet = false;
   for (const auto& header : response.headers) cacheSet = cacheSet || header.first == "Cache-Control";
   if (!cacheSet) response.AddHeader("Cache-Control", "no-store");

@@ -63,3 +63,28 @@ function(hb_web_vendor manifest root)
   set(HB_WEB_VENDOR_FILES ${all_files} PARENT_SCOPE)
   set(HB_WEB_VENDOR_OUTPUTS ${all_outputs} PARENT_SCOPE)
 endfunction()
+
+# The staff's diagnostic viewer (OHIF): the manifest's "viewer" entry, a whole
+# ready-built app folder of an npm package. hb_viewer_vendor(<manifest> <folder>)
+# adds the target HospitalBridgeViewer (built by default) that fetches and checks
+# the tarball and writes the package's folder to <folder>, served from disk by the
+# plugin (never embedded). -DHB_FETCH_VIEWER=OFF leaves it out of the build.
+function(hb_viewer_vendor manifest folder)
+  file(READ ${manifest} json)
+  foreach(field name version tarball sha256 tree)
+    string(JSON ${field} ERROR_VARIABLE problem GET "${json}" viewer ${field})
+    if(problem OR "${${field}}" STREQUAL "")
+      message(FATAL_ERROR "${manifest}: \"viewer\" has no \"${field}\" (${problem})")
+    endif()
+  endforeach()
+  set(script ${CMAKE_SOURCE_DIR}/scripts/fetch-web-vendor.sh)
+  set(stamp ${folder}/.hospitalbridge-viewer.json)
+  add_custom_command(
+    OUTPUT ${stamp}
+    COMMAND ${script} --name ${name} --version ${version} --url ${tarball} --sha256 ${sha256} --out ${folder}
+            --tree ${tree}
+    DEPENDS ${manifest} ${script}
+    COMMENT "Fetching the viewer ${name} ${version} and checking its SHA-256"
+    VERBATIM)
+  add_custom_target(HospitalBridgeViewer ALL DEPENDS ${stamp})
+endfunction()

@@ -11,6 +11,9 @@ import { initLayout, loadSystem } from '../lib/layout.js';
 import { startPolling, refreshStatusText, loadProblemsText } from '../lib/polling.js';
 import { settle } from '../lib/text.js';
 import { cell, restrictedBadge, showAlert } from '../lib/ui.js';
+import { viewerAvailable, viewerLink } from '../lib/viewer.js';
+
+let mayView = false;  // the viewer's roles, its files installed
 
 const REFRESH_MS = 10000;
 const STUDY_LIMIT = 10;
@@ -193,7 +196,7 @@ function studyRow(study) {
     cell(t('dashboard.col.patientId'), study.patient_id ? String(study.patient_id) : '', '', bare),
     cell(t('dashboard.col.modality'), modalities, '', bare),
     cell(t('dashboard.col.description'), [study.description ? el('span', { text: String(study.description) }) : null,
-      restrictedBadge(study)].filter(Boolean), '', bare),
+      restrictedBadge(study), mayView ? viewerLink(study.study_uid) : null].filter(Boolean), '', bare),
     cell(t('dashboard.col.series'), formatNumber(study.series_count), 'hb-num', bare),
     cell(t('dashboard.col.instances'), formatNumber(study.instance_count), 'hb-num', bare),
     cell(t('dashboard.col.received'), study.last_received ? received : '', 'hb-nowrap', bare)
@@ -243,6 +246,7 @@ initial.catch(function () { /* reported by refresh() */ });
 async function refresh() {
   const systemCall = initial || loadSystem();
   initial = null;
+  mayView = await viewerAvailable();
   const results = await Promise.all([
     settle(systemCall),
     settle(api('/bridge/studies', { query: { limit: STUDY_LIMIT } }))

@@ -10,7 +10,10 @@
  *     (disabled until that answer came; stays disabled when the UID cannot be read);
  *   - on #study: a "Share (QR)" button (id hospitalbridge-share) opening, in a new tab,
  *     ../bridge/app/reception.html#share=<study uuid>: the reception page's dialog that makes a
- *     share link for the patient and prints its slip with the QR code.
+ *     share link for the patient and prints its slip with the QR code;
+ *   - on #study: an "Open in viewer" button (id hospitalbridge-viewer) opening, in a new tab,
+ *     ../bridge/viewer/viewer?StudyInstanceUIDs=<StudyInstanceUID> (the diagnostic viewer), shown
+ *     only when GET ../bridge/viewer/status says this user may open it.
  * DICOM values are attacker-controllable: they reach the DOM only through .attr() (URL-encoded)
  * and .text(); no HTML string is ever built from data. Nothing leaks into the global scope, and
  * nothing runs (nor fails) when jQuery or jQuery Mobile is missing.
@@ -26,6 +29,10 @@
   var FEDERATION_ID = 'hospitalbridge-federation';
   var AUDIT_ID = 'hospitalbridge-audit';
   var SHARE_ID = 'hospitalbridge-share';
+  var VIEWER_ID = 'hospitalbridge-viewer';
+  var VIEWER = '../bridge/viewer/';
+  var STUDY_UID = /^[0-9.]{1,64}$/;
+  var viewerStatus = null;   // one request per page load: may this user open the viewer?
   var UUID = /^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/i;   // Orthanc resource identifiers
   var patientRequest = 0;
   var studyRequest = 0;
@@ -184,6 +191,11 @@
     });
     // Until this study's UID is known, the button must not point at the previous study.
     disableAudit(link, 'Loading\u2026');
+    var viewer = viewerButton();
+    viewer.attr('href', VIEWER).attr('aria-disabled', 'true').addClass('ui-disabled');
+    whenViewerKnown(function (may) {
+      if (!may) viewer.hide();
+    });
     var uuid = currentPatientUuid();
     var request = ++studyRequest;
     if (!uuid || typeof $.ajax !== 'function') {
@@ -204,6 +216,11 @@
         }
         link.attr('href', APP + 'audit.html?study_uid=' + encodeURIComponent(uid));
         link.removeAttr('aria-disabled').removeClass('ui-disabled');
+        if (STUDY_UID.test(uid)) {
+          viewer.attr('href', VIEWER + 'viewer?StudyInstanceUIDs=' + encodeURIComponent(uid));
+          viewer.removeAttr('aria-disabled').removeClass('ui-disabled');
+          viewer.attr('title', 'Open this study in the diagnostic viewer (opens a new tab)');
+        }
         link.attr('title', 'Who viewed, downloaded, changed or sent this study (administrators)');
       },
       error: function () {
@@ -211,6 +228,34 @@
         disableAudit(link, 'The study could not be read');
       }
     });
+  }
+
+  /* ------------------------------------------------------ #study: viewer button */
+
+  function viewerButton() {
+    var link = $('#' + VIEWER_ID);
+    if (link.length !== 0) return link;
+    link = makeButton(VIEWER_ID, VIEWER, 'Open in viewer', 'arrow-r');
+    link.attr('target', '_blank').attr('rel', 'external noopener');
+    var info = $('#study-info');
+    if (info.length) info.before(link);
+    else pageContent('#study').prepend(link);
+    enhance(link);
+    return link;
+  }
+
+  function whenViewerKnown(callback) {
+    if (!viewerStatus) {
+      viewerStatus = $.Deferred();
+      $.ajax({
+        url: VIEWER + 'status',
+        dataType: 'json',
+        cache: false,
+        success: function (answer) { viewerStatus.resolve(!!(answer && answer.may_open === true)); },
+        error: function () { viewerStatus.resolve(false); }
+      });
+    }
+    viewerStatus.done(callback);
   }
 
   /* ------------------------------------------------------ #study: share (QR) button */

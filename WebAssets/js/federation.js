@@ -15,6 +15,10 @@ import { t } from '../lib/i18n.js';
 import { initLayout } from '../lib/layout.js';
 import { str, isObject, objects } from '../lib/text.js';
 import { cell, restrictedBadge, showAlert } from '../lib/ui.js';
+import { viewerAvailable, viewerLink } from '../lib/viewer.js';
+
+let mayView = false;  // the viewer's roles, its files installed
+viewerAvailable().then(function (may) { mayView = may; });
 
 const KINDS = ['national_id', 'patient_id', 'local_patient_id'];
 const RETRIEVE_ROLES = ['admin', 'radiologist', 'technician'];
@@ -307,6 +311,8 @@ function renderAction(uid) {
 
   if (study.local === true && !(state && state.job)) {
     td.appendChild(el('span', { className: 'hb-badge hb-badge-ok', text: t('federation.heldHere') }));
+    // Studies held here open in the viewer; others must be retrieved first.
+    if (mayView) td.appendChild(viewerLink(uid));
     return;
   }
   if (state && state.job) {

@@ -26,6 +26,9 @@ import { t, tParts } from '../lib/i18n.js';
 import { initLayout } from '../lib/layout.js';
 import { str, isObject, objects } from '../lib/text.js';
 import { cell, confirmDialog, restrictedBadge, setMessage, showAlert } from '../lib/ui.js';
+import { viewerAvailable, viewerLink } from '../lib/viewer.js';
+
+let mayView = false;  // the viewer's roles, its files installed
 
 const PAGE_SIZE = 25;
 const ORTHANC_ID = /^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/i;
@@ -321,6 +324,7 @@ async function loadDetail() {
   try {
     const answer = await api(apiPath());
     if (!isObject(answer)) throw new Error(t('patients.unexpected'));
+    mayView = await viewerAvailable();
     entry = answer;
     renderDetail(answer);
     byId('detail-body').hidden = false;
@@ -503,7 +507,8 @@ function renderStudies(studies) {
       cell(t('patients.studies.col.name'), nameNode),
       cell(t('patients.studies.col.patientId'), str(s.patient_id)),
       cell(t('patients.studies.col.modality'), modalities),
-      cell(t('patients.studies.col.description'), [s.description ? el('span', { text: str(s.description) }) : null, restrictedBadge(s)].filter(Boolean)),
+      cell(t('patients.studies.col.description'), [s.description ? el('span', { text: str(s.description) }) : null, restrictedBadge(s),
+        mayView ? viewerLink(s.study_uid) : null].filter(Boolean)),
       cell(t('patients.studies.col.series'), formatNumber(s.series_count), 'hb-num'),
       cell(t('patients.studies.col.instances'), formatNumber(s.instance_count), 'hb-num'),
       cell(t('patients.studies.col.from'), origin)

@@ -10,6 +10,8 @@ export default {
   'common.ok': 'OK',
   'common.pleaseConfirm': 'Please confirm',
   'common.restricted': 'restricted',
+  'viewer.open': 'Open in viewer',
+  'viewer.openTitle': 'Open this study in the diagnostic viewer (new tab)',
   'common.restrictedTitle': 'Not shown to other hospitals: no federation consent',
   'common.thisSite': 'this site',
   'common.noName': 'No name',
