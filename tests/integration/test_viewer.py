@@ -13,6 +13,7 @@ import unittest
 
 import orthanc_harness as h
 import cdp
+import nginx_harness as nh
 import viewer_support as v
 
 CT_SLICES = 12
@@ -333,6 +334,58 @@ class Viewer(unittest.TestCase):
             self.maxDiff = None
             self.assertEqual(unexpected, [], "script errors in the viewer")
 
+
+
+@unittest.skipUnless(os.path.exists(v.DICOMWEB_PLUGIN), "orthanc-dicomweb is not installed")
+@unittest.skipIf(nh.missing_tools(), "nginx or openssl missing")
+class ViewerBehindNginx(unittest.TestCase):
+    """The shipped nginx staff host in front (HTTPS, another port): the viewer finds
+    DICOMweb through its relative configuration and draws the CT."""
+
+    def test_the_viewer_works_over_https_through_nginx(self):
+        tmp = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-viewer-proxy-"))
+        self.addCleanup(shutil.rmtree, tmp, True)
+        site = h.OrthancSite("viewer-proxy")
+        self.addCleanup(site.close)
+        site.allocate_ports()
+        proxy = nh.NginxProxy(site.http_port, "viewer-proxy")
+        self.addCleanup(proxy.close)
+        proxy.start()
+        site.extra_config = h.deep_merge(v.dicomweb_config(), {
+            "RemoteAccessAllowed": True,
+            "HospitalBridge": {"Security": {"TrustedProxies": [nh.PROXY_ADDRESS]}}})
+        site.start()
+        password = site.create_user("rad", "radiologist")
+        uid, files = v.make_ct_series(os.path.join(tmp, "ct"), 4, PatientID="PROXY-1", PatientName="PROXY^Ct")
+        site.storescu(files)
+        site.wait_indexed(uid, 30, predicate=lambda s: s["instance_count"] == 4)
+        staff = "https://%s:%d" % (nh.STAFF_HOST, proxy.https_port)
+        client = proxy.client(nh.STAFF_HOST)
+        client.auth = ("rad", password)
+        r = client.get("/dicom-web/studies", params={"StudyInstanceUID": uid}, timeout=30)
+        self.assertEqual(r.status_code, 200, r.text[:300])
+        self.assertTrue(r.json()[0]["00081190"]["Value"][0].startswith(staff + "/dicom-web/studies/"),
+                        "DICOMweb's own URLs name the address the browser used (Forwarded)")
+        with cdp.Browser(extra_args=["--ignore-certificate-errors",
+                                     "--host-resolver-rules=MAP %s 127.0.0.1" % nh.STAFF_HOST]) as b:
+            b.set_viewport(1366, 768)
+            b.navigate(staff + "/bridge/app/login.html")
+            b.wait_js("document.readyState==='complete' && !!document.getElementById('username')", 20)
+            b.type_into("#username", "rad")
+            b.type_into("#password", password)
+            b.click("#login-submit")
+            b.wait_js("location.pathname.indexOf('/bridge/app/') === 0 && location.pathname.indexOf('login') < 0",
+                      20, message="no sign-in over HTTPS")
+            first_request = len(b.events("Network.requestWillBeSent"))
+            b.navigate(staff + "/bridge/viewer/open?accession=")
+            self.assertIn("Which study?", b.evaluate("document.body.innerText"))
+            b.navigate(staff + "/bridge/viewer/viewer?StudyInstanceUIDs=" + uid)
+            b.wait_js(v.DRAWN_PIXELS_JS + " > 2000", 90, message="the viewport never drew the CT over HTTPS")
+            self.assertEqual(b.evaluate("location.protocol"), "https:")
+            urls = b.requested_urls(first_request)
+            self.assertTrue(any(u.startswith(staff + "/dicom-web/studies/" + uid) for u in urls))
+            self.assertEqual([u for u in urls if not (u.startswith(staff + "/") or u.startswith("data:")
+                                                      or u.startswith("blob:"))], [])
 
 if __name__ == "__main__":
     unittest.main()

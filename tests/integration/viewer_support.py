@@ -20,11 +20,19 @@ def dicomweb_config(plugin=True):
                          "Ssl": False}}
 
 
-def make_ct_series(folder, count, **tags):
+def make_ct_series(folder, count, scale=1, **tags):
     """`count` CT slices of one new study and series, from pydicom's CT_small.dcm
-    (128x128, 16 bits), 2.5 mm apart. Returns (study_uid, [paths])."""
+    (128x128, 16 bits; `scale` 4 makes them 512x512 like a real CT), 2.5 mm apart.
+    Returns (study_uid, [paths])."""
     import pydicom
     src = pydicom.dcmread(h.sample("CT_small.dcm"))
+    if scale > 1:
+        import numpy
+        pixels = numpy.kron(src.pixel_array, numpy.ones((scale, scale), dtype=src.pixel_array.dtype))
+        src.PixelData = pixels.tobytes()
+        src.Rows, src.Columns = pixels.shape
+        spacing = [float(x) / scale for x in src.PixelSpacing]
+        src.PixelSpacing = spacing
     study_uid, series_uid = generate_uid(), generate_uid()
     os.makedirs(folder, exist_ok=True)
     paths = []
