@@ -18,7 +18,6 @@ import { cell, restrictedBadge, showAlert } from '../lib/ui.js';
 import { viewerAvailable, viewerLink } from '../lib/viewer.js';
 
 let mayView = false;  // the viewer's roles, its files installed
-viewerAvailable().then(function (may) { mayView = may; });
 
 const KINDS = ['national_id', 'patient_id', 'local_patient_id'];
 const RETRIEVE_ROLES = ['admin', 'radiologist', 'technician'];
@@ -103,6 +102,7 @@ async function search(kind, value) {
     const answer = await api('/bridge/federation/query', { query: query, timeoutMs: 120000 });
     if (seq !== searchSeq) return;
     await systemReady;
+    mayView = await viewerAvailable();
     lastAnswer = isObject(answer) ? answer : {};
     render(lastAnswer);
     statusLine.textContent = t('federation.results', {

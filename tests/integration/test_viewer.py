@@ -334,6 +334,21 @@ class Viewer(unittest.TestCase):
             self.maxDiff = None
             self.assertEqual(unexpected, [], "script errors in the viewer")
 
+            # The other ways in: the patient's page, the federation results (a study held here)
+            # and Orthanc Explorer's study page all offer the same link.
+            patient = self.site.admin.get(self.site.url + "/bridge/patients", params={"national_id": "7001002003"},
+                                          timeout=30).json()["patients"][0]["id"]
+            href = "/bridge/viewer/viewer?StudyInstanceUIDs=" + self.uid
+            for page in ("/bridge/app/patients.html?id=" + patient,
+                         "/bridge/app/federation.html?national_id=7001002003",
+                         "/app/explorer.html#study?uuid=" + self.site.orthanc_study_id(self.uid)):
+                b.navigate(self.site.url + page)
+                selector = "a.hb-viewer-link, a#hospitalbridge-viewer"
+                b.wait_js("[].some.call(document.querySelectorAll(%s), function (a) {"
+                          " return a.getAttribute('href').indexOf(%s) >= 0 && a.offsetParent !== null; })"
+                          % (json.dumps(selector), json.dumps(href)), 30,
+                          message="no visible 'Open in viewer' for the CT on " + page)
+
 
 
 @unittest.skipUnless(os.path.exists(v.DICOMWEB_PLUGIN), "orthanc-dicomweb is not installed")
