@@ -2,9 +2,11 @@
 // and the core (Bridge); no decision is taken in this file.
 #include <dlfcn.h>
 #include <orthanc/OrthancCPlugin.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -315,14 +317,21 @@ OrthancPluginErrorCode OnChange(OrthancPluginChangeType change, OrthancPluginRes
   return OrthancPluginErrorCode_Success;
 }
 
-// The folder libHospitalBridge.so was loaded from ("" if unknown): the
-// viewer's files sit beside it by default (viewer/ohif, as the build puts them).
-std::string LibraryDirectory() {
+// Where the viewer's files are when HospitalBridge.Viewer.Directory is empty:
+// viewer/ohif beside libHospitalBridge.so (symbolic links followed: Debian
+// loads plugins through links in /usr/share/orthanc/plugins/), as the build
+// puts them, else /usr/share/hospitalbridge/viewer/ohif.
+std::string DefaultViewerDirectory() {
+  const std::string shared = "/usr/share/hospitalbridge/viewer/ohif";
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&OnChange), &info) == 0 || info.dli_fname == nullptr) return "";
-  std::string path(info.dli_fname);
+  if (dladdr(reinterpret_cast<void*>(&OnChange), &info) == 0 || info.dli_fname == nullptr) return shared;
+  char* real = realpath(info.dli_fname, nullptr);
+  std::string path(real != nullptr ? real : info.dli_fname);
+  free(real);
   const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
+  const std::string beside = (slash == std::string::npos ? "." : path.substr(0, slash)) + "/viewer/ohif";
+  return access((beside + "/index.html").c_str(), R_OK) == 0 || access(shared.c_str(), F_OK) != 0 ? beside
+                                                                                                  : shared;
 }
 
 Json::Value ReadOrthancConfiguration() {
@@ -357,7 +366,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   pagesOnlyWith200 = OrthancPluginCheckVersionAdvanced(context, 1, 12, 2) == 1;
   try {
     Configuration config = LoadConfiguration(ReadOrthancConfiguration());
-    if (config.viewer.directory.empty()) config.viewer.directory = LibraryDirectory() + "/viewer/ohif";
+    if (config.viewer.directory.empty()) config.viewer.directory = DefaultViewerDirectory();
     orthancRest = std::make_unique<SdkOrthancRest>(context);
     peerClient = std::make_unique<SdkPeerClient>(context);
     bridge = std::make_unique<Bridge>(config, *orthancRest, *peerClient, context->orthancVersion);

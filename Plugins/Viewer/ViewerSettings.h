@@ -11,8 +11,9 @@ namespace HospitalBridge {
 struct ViewerSettings {
   bool enabled = true;
   // OHIF's ready-built app (the folder holding index.html). "" = viewer/ohif
-  // beside libHospitalBridge.so, where the build puts it; the adapter fills
-  // that in, since only it knows where the library is.
+  // beside libHospitalBridge.so (where the build puts it) when it is there,
+  // else /usr/share/hospitalbridge/viewer/ohif; the adapter fills that in,
+  // since only it knows where the library is.
   std::string directory;
   // Reception may open the viewer and read DICOMweb (clinical roles always may).
   bool allowReception = false;
