@@ -20,6 +20,7 @@ Json::Value ModuleSwitches(const Configuration& config) {
   modules["Consent"] = config.consent.enabled;
   modules["Audit"] = config.audit.enabled;
   modules["Viewer"] = config.viewer.enabled;
+  modules["Orders"] = config.orders.enabled;
   modules["Security"] = true;
   return modules;
 }
@@ -55,6 +56,12 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
                                         consent.Service(), security.StudyAccess(), pipeline});
   Add<WatchFolderModule>(context_, config_.watchFolders);
   Add<ViewerModule>(context_, config_.viewer, config_.studyIndex.enabled ? &index.Studies() : nullptr);
+  if (config_.orders.enabled) {
+    OrdersModule& orders = Add<OrdersModule>(context_, config_.orders, registry.PatientsIfEnabled(),
+                                             config_.audit.enabled, pipeline);
+    index.AnnotateStudiesWith([&orders](Json::Value& studies) { orders.AnnotateStudies(studies); });
+    orders_ = &orders;
+  }
   security_ = &security;
   index_ = &index;
 

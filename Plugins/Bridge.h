@@ -22,6 +22,7 @@
 #include "Federation/FederationModule.h"
 #include "Import/WatchFolderModule.h"
 #include "Index/IndexModule.h"
+#include "Orders/OrdersModule.h"
 #include "Registry/RegistryModule.h"
 #include "Security/SecurityModule.h"
 #include "Share/ShareModule.h"
@@ -61,6 +62,8 @@ class Bridge {
   void OnStudyDeleted(const std::string& orthancId) { index_->OnStudyDeleted(orthancId); }
 
   const Configuration& Config() const { return config_; }
+  // The orders module (the worklist callback asks it); null when switched off.
+  OrdersModule* Orders() { return orders_; }
 
  private:
   // Takes a module: started after the ones before it, stopped (and
@@ -87,6 +90,7 @@ class Bridge {
   std::vector<std::unique_ptr<IModule>> modules_;
   SecurityModule* security_ = nullptr;
   IndexModule* index_ = nullptr;
+  OrdersModule* orders_ = nullptr;
 };
 
 }  // namespace HospitalBridge

@@ -15,6 +15,7 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   config.audit = ReadAuditSettings(read);
   config.shares = ReadSharesSettings(read);
   config.watchFolders = ReadWatchFolderSettings(read);
+  config.orders = ReadOrdersSettings(read);
   config.security = ReadSecuritySettings(read);
   config.viewer = ReadViewerSettings(read);
   return config;

@@ -11,6 +11,7 @@
 #include "Federation/FederationSettings.h"
 #include "Import/WatchFolderSettings.h"
 #include "Index/StudyIndexSettings.h"
+#include "Orders/OrdersSettings.h"
 #include "Registry/RegistrySettings.h"
 #include "Security/SecuritySettings.h"
 #include "Share/ShareSettings.h"
@@ -26,6 +27,7 @@ struct Configuration : SiteSettings {
   AuditSettings audit;
   SharesSettings shares;
   WatchFolderSettings watchFolders;
+  OrdersSettings orders;
   SecuritySettings security;
   ViewerSettings viewer;
 

@@ -12,6 +12,8 @@ const char kQuery[] = "110112";
 const char kQueryName[] = "Query";
 const char kAlert[] = "110113";
 const char kAlertName[] = "Security Alert";
+const char kOrder[] = "110109";
+const char kOrderName[] = "Order Record";
 }  // namespace
 
 const std::vector<AuditAction>& AuditActions() {
@@ -67,6 +69,26 @@ const std::vector<AuditAction>& AuditActions() {
        "Copied the images from another hospital"},
       {"consent.recorded", "consent", "110110", "Patient Record", "U", "", "", "Consent recorded",
        "Recorded the patient's consent"},
+      // Orders are DICOM's "Order Record" events; attaching a study to its
+      // order changes the images' tags.
+      {"order.created", "orders", kOrder, kOrderName, "C", "", "", "Order created",
+       "An imaging order was made"},
+      {"order.changed", "orders", kOrder, kOrderName, "U", "", "", "Order changed",
+       "An imaging order was changed"},
+      {"order.arrived", "orders", kOrder, kOrderName, "U", "", "", "Patient checked in",
+       "Checked in for the examination"},
+      {"order.started", "orders", kOrder, kOrderName, "U", "", "", "Examination started (first images)",
+       "The examination started"},
+      {"order.completed", "orders", kOrder, kOrderName, "U", "", "", "Examination completed",
+       "The examination was completed"},
+      {"order.cancelled", "orders", kOrder, kOrderName, "U", "", "", "Order cancelled",
+       "An imaging order was cancelled"},
+      {"order.reconciled", "orders", kAccess, kAccessName, "U", "", "", "Study attached to its order",
+       "Images were corrected to match their order"},
+      {"reconciliation.dismissed", "orders", kOrder, kOrderName, "U", "", "", "Study without order set aside",
+       "Images without an order were set aside"},
+      {"worklist.refused", "security", kAlert, kAlertName, "E", "", "", "Worklist query refused",
+       "A device was refused the list of examinations"},
       {"request.refused", "security", kAlert, kAlertName, "E", "", "", "Request refused",
        "A request was refused"},
       {"system.started", "system", "110100", "Application Activity", "E", "110120", "Application Start",

@@ -39,6 +39,12 @@ class IOrthancRest {
   // POST `body` to `uri`; same conventions as Get, and OrthancRejected when
   // Orthanc refuses the body.
   virtual bool Post(const std::string& uri, const std::string& body, std::string& answer) = 0;
+  // DELETE `uri`; false when Orthanc has no such resource. Fakes that never
+  // delete need not implement it.
+  virtual bool Delete(const std::string& uri) {
+    (void)uri;
+    throw OrthancUnavailable("DELETE is not available here");
+  }
 
   // Same, parsed as JSON; throws OrthancUnavailable if the answer is not JSON.
   bool GetJson(const std::string& uri, Json::Value& value);

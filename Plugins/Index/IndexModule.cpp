@@ -11,7 +11,9 @@ IndexModule::IndexModule(const ModuleContext& context, const StudyIndexSettings&
   pipeline_ = std::make_unique<StudyEventPipeline>(events_, studies_, settings_.eventDelayMs);
   worker_ = std::make_unique<IndexWorker>(studies_, reader_, settings_.refreshDelayMs, &context.leases);
   worker_->SetOnChange([this] { pipeline_->Wake(); });
-  RegisterStudyRoutes(context.router, studies_, settings_);
+  RegisterStudyRoutes(context.router, studies_, settings_, [this](Json::Value& studies) {
+    if (annotate_) annotate_(studies);
+  });
 }
 
 IndexModule::~IndexModule() { IndexModule::Stop(); }

@@ -15,6 +15,7 @@
 #include "Index/StudyIndexSettings.h"
 #include "Index/StudyIndexStore.h"
 #include "Index/StudyReader.h"
+#include "Index/StudyRoutes.h"
 
 namespace HospitalBridge {
 
@@ -31,6 +32,9 @@ class IndexModule : public IModule {
   StudyIndexStore& Studies() { return studies_; }
   // Where consumers join; null when the index is off (no event is raised).
   StudyEventPipeline* Pipeline() { return pipeline_.get(); }
+  // What a module above adds to the studies /bridge/studies answers (their
+  // order). Set while the modules are built.
+  void AnnotateStudiesWith(StudyAnnotator annotate) { annotate_ = std::move(annotate); }
 
   // Orthanc's change events: they only record the ID and return.
   void OnStudyChanged(const std::string& orthancId);
@@ -44,6 +48,7 @@ class IndexModule : public IModule {
   StudyEventLog events_;
   std::unique_ptr<StudyEventPipeline> pipeline_;
   std::unique_ptr<IndexWorker> worker_;
+  StudyAnnotator annotate_;
 };
 
 }  // namespace HospitalBridge

@@ -47,24 +47,30 @@ StudyFilter ParseStudyFilter(const HttpRequest& request, const StudyIndexSetting
   return filter;
 }
 
-void RegisterStudyRoutes(Router& router, StudyIndexStore& store, const StudyIndexSettings& settings) {
-  router.Add("GET", "/bridge/studies", kReaders, [&store, settings](const RouteContext& ctx) {
+void RegisterStudyRoutes(Router& router, StudyIndexStore& store, const StudyIndexSettings& settings,
+                         StudyAnnotator annotate) {
+  router.Add("GET", "/bridge/studies", kReaders, [&store, settings, annotate](const RouteContext& ctx) {
     StudyFilter filter = ParseStudyFilter(ctx.request, settings);
     StudyPage page = store.Search(filter);
     Json::Value answer(Json::objectValue);
     answer["studies"] = Json::Value(Json::arrayValue);
     for (const StudyRecord& record : page.studies) answer["studies"].append(record.ToJson());
+    if (annotate) annotate(answer["studies"]);
     answer["total"] = static_cast<Json::Int64>(page.total);
     answer["limit"] = filter.limit;
     answer["offset"] = filter.offset;
     return HttpResponse::Json(answer);
   });
 
-  router.Add("GET", "/bridge/studies/{uid}", kReaders, [&store](const RouteContext& ctx) {
+  router.Add("GET", "/bridge/studies/{uid}", kReaders, [&store, annotate](const RouteContext& ctx) {
     std::optional<StudyRecord> record = store.FindByUid(ctx.Param("uid"));
     if (!record)
       throw DomainError::NotFound("No such study in the index", "StudyInstanceUID " + ctx.Param("uid"));
-    return HttpResponse::Json(record->ToJson());
+    if (!annotate) return HttpResponse::Json(record->ToJson());
+    Json::Value studies(Json::arrayValue);
+    studies.append(record->ToJson());
+    annotate(studies);
+    return HttpResponse::Json(studies[0]);
   });
 }
 

@@ -334,6 +334,53 @@ std::string DefaultViewerDirectory() {
                                                                                                   : shared;
 }
 
+// Modality worklist C-FIND (Orthanc's DICOM thread): the query as Orthanc's
+// JSON, the core's answers as JSON turned into DICOM by Orthanc. Orthanc keeps
+// only the attributes the query asked for, and answers in its DefaultEncoding.
+// A refused caller or a malformed query is an error here, which Orthanc sends
+// as a C-FIND failure status.
+OrthancPluginErrorCode OnWorklist(OrthancPluginWorklistAnswers* answers,
+                                  const OrthancPluginWorklistQuery* query, const char* issuerAet,
+                                  const char* calledAet) {
+  try {
+    OrthancPluginMemoryBuffer buffer;
+    if (OrthancPluginWorklistGetDicomQuery(context, &buffer, query) != OrthancPluginErrorCode_Success) {
+      return OrthancPluginErrorCode_BadRequest;
+    }
+    char* text =
+        OrthancPluginDicomBufferToJson(context, buffer.data, buffer.size, OrthancPluginDicomToJsonFormat_Full,
+                                       OrthancPluginDicomToJsonFlags_None, 0);
+    OrthancPluginFreeMemoryBuffer(context, &buffer);
+    if (text == nullptr) return OrthancPluginErrorCode_BadFileFormat;
+    Json::Value json;
+    const bool parsed = JsonText::Parse(text, json);
+    OrthancPluginFreeString(context, text);
+    if (!parsed) return OrthancPluginErrorCode_BadFileFormat;
+    const WorklistAnswers result = bridge->Orders()->Worklist().Answer(
+        json, issuerAet != nullptr ? issuerAet : "", calledAet != nullptr ? calledAet : "");
+    for (const Json::Value& answer : result.answers) {
+      const std::string body = JsonText::Write(answer);
+      OrthancPluginMemoryBuffer dicom;
+      OrthancPluginErrorCode code = OrthancPluginCreateDicom(context, &dicom, body.c_str(), nullptr,
+                                                             OrthancPluginCreateDicomFlags_None);
+      if (code != OrthancPluginErrorCode_Success) return code;
+      code = OrthancPluginWorklistAddAnswer(context, answers, query, dicom.data, dicom.size);
+      OrthancPluginFreeMemoryBuffer(context, &dicom);
+      if (code != OrthancPluginErrorCode_Success) return code;
+    }
+    if (result.incomplete) OrthancPluginWorklistMarkIncomplete(context, answers);
+    return OrthancPluginErrorCode_Success;
+  } catch (const DomainError& e) {
+    Log::Warning(std::string("worklist query from ") + (issuerAet != nullptr ? issuerAet : "") +
+                 " not answered: " + e.what() + (e.Detail().empty() ? "" : " (" + e.Detail() + ")"));
+    return e.GetKind() == DomainError::Kind::kForbidden ? OrthancPluginErrorCode_Unauthorized
+                                                        : OrthancPluginErrorCode_BadRequest;
+  } catch (const std::exception& e) {
+    Log::Error(std::string("worklist query failed: ") + e.what());
+    return OrthancPluginErrorCode_InternalError;
+  }
+}
+
 Json::Value ReadOrthancConfiguration() {
   char* text = OrthancPluginGetConfiguration(context);
   if (text == nullptr) throw StartupError("cannot read Orthanc's configuration");
@@ -396,6 +443,17 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   }
   OrthancPluginRegisterOnChangeCallback(context, OnChange);
   OrthancPluginRegisterReceivedInstanceCallback(context, OnReceivedInstance);
+  if (bridge->Orders() != nullptr && bridge->Orders()->WorklistEnabled()) {
+    // Only one plugin may answer worklists (Debian's sample one included).
+    const bool registered =
+        OrthancPluginRegisterWorklistCallback(context, OnWorklist) == OrthancPluginErrorCode_Success;
+    bridge->Orders()->SetWorklistRegistered(registered);
+    if (!registered) {
+      Log::Error(
+          "another plugin answers modality worklists already: HospitalBridge's worklist is off "
+          "(disable the other one, or set HospitalBridge.Orders.Worklist.Enabled to false)");
+    }
+  }
   // Embedded from WebAssets/js/explorer-extension.js at build time.
   std::string explorer;
   if (FindEmbeddedFile("WebAssets/js/explorer-extension.js", explorer)) {

@@ -44,4 +44,16 @@ bool SdkOrthancRest::Post(const std::string& uri, const std::string& body, std::
   return Finish(context_, code, buffer, "POST " + uri, answer);
 }
 
+bool SdkOrthancRest::Delete(const std::string& uri) {
+  OrthancPluginErrorCode code = OrthancPluginRestApiDelete(context_, uri.c_str());
+  if (code == OrthancPluginErrorCode_UnknownResource || code == OrthancPluginErrorCode_InexistentItem) {
+    return false;
+  }
+  if (code != OrthancPluginErrorCode_Success) {
+    throw OrthancUnavailable("Orthanc failed on DELETE " + uri + ": " +
+                             OrthancPluginGetErrorDescription(context_, code));
+  }
+  return true;
+}
+
 }  // namespace HospitalBridge

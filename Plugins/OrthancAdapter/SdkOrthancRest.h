@@ -12,6 +12,7 @@ class SdkOrthancRest : public IOrthancRest {
   bool Get(const std::string& uri, std::string& body) override;
   bool GetAs(const std::string& uri, const std::string& accept, std::string& body) override;
   bool Post(const std::string& uri, const std::string& body, std::string& answer) override;
+  bool Delete(const std::string& uri) override;
 
  private:
   OrthancPluginContext* context_;

@@ -1,8 +1,8 @@
 """The durable path after a study is indexed: Orthanc is killed (SIGKILL) just
 after a study's index row and its event were written, before anything that
 follows indexing could run; after the restart, the patient link, the
-automatic share link and the "dicom.stored" audit event each exist exactly
-once."""
+automatic share link, the "dicom.stored" audit event and the order the study
+fulfils (completed, with one audit event per step) each exist exactly once."""
 
 import os
 import shutil
@@ -46,8 +46,13 @@ class StudyEventsSurviveACrashTest(unittest.TestCase):
         site.start()
 
     def send_cr(self, site, label):
+        r = site.admin.post(site.url + "/bridge/orders", timeout=30, json={
+            "patient": {"patient_id": NATIONAL_ID + label[-1], "name": "CRASH^" + label}, "modality": "CR"})
+        self.assertEqual(r.status_code, 201, r.text)
+        self.order_id = r.json()["id"]
         path = h.make_variant(h.sample("CT_small.dcm"), os.path.join(self.tmp, label + ".dcm"),
-                              Modality="CR", PatientID=NATIONAL_ID + label[-1], PatientName="CRASH^" + label)
+                              Modality="CR", PatientID=NATIONAL_ID + label[-1], PatientName="CRASH^" + label,
+                              AccessionNumber=r.json()["accession_number"])
         site.storescu([path])
         return h.expected_study(path)["study_uid"]
 
@@ -61,10 +66,13 @@ class StudyEventsSurviveACrashTest(unittest.TestCase):
     def nothing_followed(self, site, uid, seq):
         """At the kill: every consumer's cursor is before the event, and none of its work exists."""
         cursors = dict(read_db(site.database_path, "SELECT consumer, seq FROM study_event_cursors"))
-        self.assertEqual(sorted(cursors), ["auto-share", "consent-marks", "patient-link", "stored-report"])
+        self.assertEqual(sorted(cursors), ["auto-share", "consent-marks", "order-arrival", "patient-link",
+                                           "stored-report"])
         self.assertTrue(all(c < seq for c in cursors.values()), cursors)
         self.assertEqual(read_db(site.database_path, "SELECT count(*) FROM share_studies WHERE study_uid = ?",
                                  (uid,))[0][0], 0)
+        self.assertEqual(read_db(site.database_path, "SELECT status FROM orders WHERE id = ?",
+                                 (self.order_id,))[0][0], "scheduled")
 
     def wait_caught_up(self, site):
         def probe():
@@ -87,6 +95,13 @@ class StudyEventsSurviveACrashTest(unittest.TestCase):
                                 timeout=30).json()["events"]
         self.assertEqual(len(stored), 1, stored)
         self.assertEqual(stored[0]["patient_id"], patients[0]["id"])
+        order = site.admin.get(site.url + "/bridge/orders/%d" % self.order_id, timeout=30).json()
+        self.assertEqual(order["status"], "completed")
+        self.assertEqual([s["study_uid"] for s in order["studies"]], [uid])
+        for action in ("order.started", "order.completed"):
+            events = site.admin.get(site.url + "/bridge/audit", params={"action": action, "study_uid": uid},
+                                    timeout=30).json()["events"]
+            self.assertEqual(len(events), 1, events)
         self.assertTrue(site.admin.get(site.url + "/bridge/audit/verify", timeout=60).json()["ok"])
 
     def test_killed_after_the_study_was_complete(self):
