@@ -8,6 +8,8 @@
  *   - on #study: an "Audit trail" button (id hospitalbridge-audit) opening
  *     ../bridge/app/audit.html?study_uid=<StudyInstanceUID>, read from GET ../studies/<uuid>
  *     (disabled until that answer came; stays disabled when the UID cannot be read);
+ *   - on #study: the study's order (id hospitalbridge-order): accession number, status and
+ *     procedure, read from GET ../bridge/studies/<StudyInstanceUID>, linking to the Orders page;
  *   - on #study: a "Share (QR)" button (id hospitalbridge-share) opening, in a new tab,
  *     ../bridge/app/reception.html#share=<study uuid>: the reception page's dialog that makes a
  *     share link for the patient and prints its slip with the QR code;
@@ -33,6 +35,7 @@
   var VIEWER = '../bridge/viewer/';
   var STUDY_UID = /^[0-9.]{1,64}$/;
   var viewerStatus = null;   // one request per page load: may this user open the viewer?
+  var ORDER_ID = 'hospitalbridge-order';
   var UUID = /^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/i;   // Orthanc resource identifiers
   var patientRequest = 0;
   var studyRequest = 0;
@@ -222,6 +225,7 @@
           viewer.attr('title', 'Open this study in the diagnostic viewer (opens a new tab)');
         }
         link.attr('title', 'Who viewed, downloaded, changed or sent this study (administrators)');
+        showOrder(uid, request);
       },
       error: function () {
         if (request !== studyRequest) return;
@@ -256,6 +260,45 @@
       });
     }
     viewerStatus.done(callback);
+  }
+
+  /* -------------------------------------------------------------- #study: its order */
+
+  function orderLine() {
+    var line = $('#' + ORDER_ID);
+    if (line.length !== 0) return line;
+    line = $('<p></p>').attr('id', ORDER_ID);
+    var info = $('#study-info');
+    if (info.length) info.before(line);
+    else pageContent('#study').prepend(line);
+    return line;
+  }
+
+  // "Order 202611270001 · completed · CT chest", or that the study has none.
+  function showOrder(uid, request) {
+    var line = orderLine().text('Order: \u2026');
+    $.ajax({
+      url: '../bridge/studies/' + encodeURIComponent(uid),
+      dataType: 'json',
+      cache: false,
+      success: function (study) {
+        if (request !== studyRequest) return;
+        var order = study && study.order && typeof study.order === 'object' ? study.order : null;
+        line.empty();
+        if (!order) {
+          line.text('Order: none (see Orders \u203a Studies without an order)');
+          return;
+        }
+        var parts = ['Order', String(order.accession_number || ''), '\u00b7', String(order.status || '')];
+        if (order.procedure) parts.push('\u00b7', String(order.procedure));
+        var link = $('<a></a>').attr('href', APP + 'orders.html').attr('rel', 'external').text(parts.join(' '));
+        line.append(link);
+      },
+      error: function () {
+        if (request !== studyRequest) return;
+        line.text('');
+      }
+    });
   }
 
   /* ------------------------------------------------------ #study: share (QR) button */

@@ -5,6 +5,8 @@
  *   POST /bridge/shares                              create a link → opens its slip, shows the PIN once
  *   GET  /bridge/shares?status=&q=&limit=50          recent links
  *   POST /bridge/shares/{id}/revoke {reason} | /unlock | /reprint
+ *   GET  /bridge/orders?date=today&status=scheduled    today's orders not checked in yet
+ *   POST /bridge/orders/{id}/arrive                  the patient checked in ("Arrived")
  * Everything refreshes every 15 s. "#share=<Orthanc study ID>" in the address (the "Share (QR)"
  * button of Orthanc Explorer) opens the create dialog for that study at once.
  * Server and DICOM strings reach the DOM only via textContent / el() (see lib/dom.js).
@@ -324,16 +326,70 @@ function renderSystem(system) {
   showAlert('page-warning', warning);
 }
 
+/* ------------------------------------------------------- today's orders */
+
+// Orders may be switched off (404) or closed to this role: the section then stays hidden.
+async function loadOrders() {
+  try {
+    return await api('/bridge/orders', { query: { date: 'today', status: 'scheduled', limit: 200 } });
+  } catch (e) {
+    if (e.status === 404 || e.status === 403) return null;
+    throw e;
+  }
+}
+
+async function markArrived(order, button) {
+  button.disabled = true;
+  try {
+    await api('/bridge/orders/' + encodeURIComponent(str(order.id)) + '/arrive', { method: 'POST' });
+    showAlert('page-error', '');
+    refreshNow();
+  } catch (e) {
+    button.disabled = false;
+    showAlert('page-error', describeError(e));
+  }
+}
+
+function renderOrders(answer) {
+  const section = byId('orders-section');
+  section.hidden = answer === null;
+  if (answer === null) return;
+  const orders = records(answer.orders);
+  const body = byId('orders-body');
+  clear(body);
+  byId('orders-empty').hidden = orders.length > 0;
+  byId('orders-wrap').hidden = orders.length === 0;
+  orders.forEach(function (order) {
+    const patient = order.patient && typeof order.patient === 'object' ? order.patient : {};
+    const procedure = order.procedure && typeof order.procedure === 'object' ? order.procedure : {};
+    const button = el('button', {
+      className: 'hb-button hb-button-small hb-button-primary hb-arrive', text: t('reception.orders.arrived'),
+      attrs: { type: 'button' }
+    });
+    button.addEventListener('click', function () { markArrived(order, button); });
+    const start = str(order.scheduled_start);
+    body.appendChild(el('tr', {}, [
+      cell(t('reception.col.time'), start.length >= 16 ? start.slice(11, 16) : ''),
+      cell(t('reception.col.patient'), patientName(patient.name)),
+      cell(t('reception.col.patientId'), str(patient.patient_id)),
+      cell(t('reception.col.exam'), [str(procedure.description), ' ', str(order.modality), ' ', str(order.station_aet)].join('').trim()),
+      cell(t('reception.col.actions'), button)
+    ]));
+  });
+}
+
 async function refresh() {
   const results = await Promise.all([
     settle(api('/bridge/shares/pending')),
     settle(loadStudies()),
-    settle(loadShares())
+    settle(loadShares()),
+    settle(loadOrders())
   ]);
   const problems = [];
   if (results[0].ok) renderPending(results[0].value); else problems.push(t('reception.problem.pending', { error: describeError(results[0].error) }));
   if (results[1].ok) renderStudies(results[1].value); else problems.push(t('reception.problem.studies', { error: describeError(results[1].error) }));
   if (results[2].ok) renderShares(results[2].value); else problems.push(t('reception.problem.shares', { error: describeError(results[2].error) }));
+  if (results[3].ok) renderOrders(results[3].value); else problems.push(t('reception.problem.orders', { error: describeError(results[3].error) }));
   if (problems.length === 0) {
     state.lastSuccess = new Date();
     showAlert('page-error', '');

@@ -26,6 +26,7 @@ export const NAV = [
   // (the server refuses writes from other roles anyway).
   { id: 'sites', href: '/bridge/app/sites.html', ready: true },
   { id: 'reception', href: '/bridge/app/reception.html', ready: true },
+  { id: 'orders', href: '/bridge/app/orders.html', ready: true },
   { id: 'audit', href: '/bridge/app/audit.html', ready: true, roles: ['admin'] },
   { id: 'users', href: '/bridge/app/users.html', ready: false, roles: ['admin'] },
   { id: 'explorer', href: '/app/explorer.html', ready: true, external: true }
