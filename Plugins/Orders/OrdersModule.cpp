@@ -23,7 +23,7 @@ OrdersModule::OrdersModule(const ModuleContext& context, const OrdersSettings& s
   if (pipeline != nullptr) pipeline->Add(*arrival_, StudyEventStage::kMatch);
 }
 
-OrdersModule::~OrdersModule() { Stop(); }
+OrdersModule::~OrdersModule() { OrdersModule::Stop(); }
 
 std::chrono::milliseconds OrdersModule::RefreshCallers() {
   // Modalities added through Orthanc's REST API (or kept in its database)
