@@ -21,6 +21,7 @@ Json::Value ModuleSwitches(const Configuration& config) {
   modules["Audit"] = config.audit.enabled;
   modules["Viewer"] = config.viewer.enabled;
   modules["Orders"] = config.orders.enabled;
+  modules["Reports"] = config.reports.enabled;
   modules["Security"] = true;
   return modules;
 }
@@ -43,8 +44,8 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
   StudyEventPipeline* pipeline = index.Pipeline();
   RegistryModule& registry = Add<RegistryModule>(context_, config_.registry, index.Studies(), pipeline,
                                                  config_.studyIndex.maxPageSize);
-  Add<AuditModule>(context_, config_.audit, audit_, index.Studies(), registry.PatientsIfEnabled(), pipeline,
-                   security.Gate());
+  AuditModule& audit = Add<AuditModule>(context_, config_.audit, audit_, index.Studies(),
+                                        registry.PatientsIfEnabled(), pipeline, security.Gate());
   ConsentModule& consent = Add<ConsentModule>(context_, config_.consent, registry.Enabled(),
                                               registry.Patients(), index.Studies(), pipeline);
   const auto decide = [&consent](const std::string& patient) { return consent.Decide(patient); };
@@ -62,6 +63,15 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
     index.AnnotateStudiesWith([&orders](Json::Value& studies) { orders.AnnotateStudies(studies); });
     orders_ = &orders;
   }
+  ReportsModule& reports = Add<ReportsModule>(
+      context_, config_.reports,
+      ReportsModuleNeeds{
+          index.Studies(), pipeline, security.Authentication(), security.Users(), audit.StoreIfEnabled(),
+          registry.Sites(), nullptr, [&registry](const StudyRecord& study) {
+            const std::string id = registry.RegistryPatientOf(study);
+            std::optional<Patient> patient = id.empty() ? std::nullopt : registry.Patients().Find(id);
+            return std::make_pair(id, patient ? patient->nationalId : std::string());
+          }});
   security_ = &security;
   index_ = &index;
 
@@ -77,6 +87,7 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
       if (kind == ConsentKind::kShare) shares.RevokeForPatient(patientId);
     });
   }
+  if (reports.Enabled() && shares.Enabled()) shares.SetPortalReports(reports.Portal());
   RegisterSystemRoutes(router_, SystemInfoSources{config_.Site(),
                                                   ModuleSwitches(config_),
                                                   database_,

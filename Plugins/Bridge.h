@@ -24,6 +24,7 @@
 #include "Index/IndexModule.h"
 #include "Orders/OrdersModule.h"
 #include "Registry/RegistryModule.h"
+#include "Reports/ReportsModule.h"
 #include "Security/SecurityModule.h"
 #include "Share/ShareModule.h"
 

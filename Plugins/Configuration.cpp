@@ -18,6 +18,7 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   config.orders = ReadOrdersSettings(read);
   config.security = ReadSecuritySettings(read);
   config.viewer = ReadViewerSettings(read);
+  config.reports = ReadReportsSettings(read);
   return config;
 }
 

@@ -13,6 +13,7 @@
 #include "Index/StudyIndexSettings.h"
 #include "Orders/OrdersSettings.h"
 #include "Registry/RegistrySettings.h"
+#include "Reports/ReportsSettings.h"
 #include "Security/SecuritySettings.h"
 #include "Share/ShareSettings.h"
 #include "Viewer/ViewerSettings.h"
@@ -30,6 +31,7 @@ struct Configuration : SiteSettings {
   OrdersSettings orders;
   SecuritySettings security;
   ViewerSettings viewer;
+  ReportsSettings reports;
 
   const SiteSettings& Site() const { return *this; }
 };

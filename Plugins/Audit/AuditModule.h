@@ -36,6 +36,8 @@ class AuditModule : public IModule {
   void Describe(Json::Value& section) override;
 
   bool Enabled() const { return recorder_ != nullptr; }
+  // For events that must commit with a module's own change (a signature).
+  AuditStore* StoreIfEnabled() { return recorder_ ? &store_ : nullptr; }
 
  private:
   const AuditSettings settings_;

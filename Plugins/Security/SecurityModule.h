@@ -49,6 +49,9 @@ class SecurityModule : public IModule {
 
   AccessGate& Gate() { return gate_; }
   StudyAccessPolicy& StudyAccess() { return studyAccess_; }
+  // Re-authentication (reporting's sign-off) and who has which role.
+  Authenticator& Authentication() { return authenticator_; }
+  UserStore& Users() { return users_; }
   size_t MaxRequestBodyBytes() const { return settings_.maxRequestBodyBytes; }
 
  private:

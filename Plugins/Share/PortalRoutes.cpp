@@ -257,7 +257,15 @@ void RegisterPortalRoutes(Router& router, PortalRoutesContext context) {
     for (const ShareStudyRef& ref : share.studies) {
       Json::Value summary =
           pages->context.media.StudySummary(ref.orthancId, hospital["hospital_name"], share.canDownload);
-      if (!summary.isNull()) answer["studies"].append(summary);
+      if (summary.isNull()) continue;
+      if (IPortalReports* reports = pages->context.reports.Get()) {
+        Json::Value report = reports->ReportOf(ref.orthancId);
+        if (!report.isNull()) {
+          report["pdf"] = "/s/api/studies/" + ref.orthancId + "/report.pdf";
+          summary["report"] = report;
+        }
+      }
+      answer["studies"].append(summary);
     }
     answer["session_expires_at"] = Time::FormatIsoUtc(sessionExpires);
     pages->Audit(share, ctx, "share.viewed", share.studies.size() == 1 ? share.studies[0].studyUid : "",
@@ -314,6 +322,23 @@ void RegisterPortalRoutes(Router& router, PortalRoutesContext context) {
     response.stream = [pages, studyId](const HttpResponse::PieceWriter& write) {
       pages->context.media.JpegZip(studyId, write);
     };
+    return response;
+  });
+
+  // The study's final report as a PDF, once released to the patient.
+  router.AddPublic("GET", "/s/api/studies/{id}/report.pdf", [pages](const RouteContext& ctx) {
+    Share share = pages->RequireSession(ctx);
+    const ShareStudyRef& study = pages->RequireStudy(share, ctx, ctx.Param("id"));
+    IPortalReports* reports = pages->context.reports.Get();
+    HttpResponse response;
+    if (reports == nullptr || !reports->PdfOf(study.orthancId, response.body)) {
+      throw DomainError::NotFound("No report to show yet");
+    }
+    Json::Value detail(Json::objectValue);
+    detail["format"] = "pdf";
+    pages->Audit(share, ctx, "report.viewed", study.studyUid, "success", detail);
+    response.contentType = "application/pdf";
+    response.AddHeader("Content-Disposition", "inline; filename=\"report.pdf\"");
     return response;
   });
 

@@ -11,6 +11,7 @@
 #include "Security/StudyAccessPolicy.h"
 #include "Share/PhoneAccess.h"
 #include "Share/PortalMedia.h"
+#include "Share/PortalReports.h"
 
 namespace HospitalBridge {
 
@@ -21,6 +22,7 @@ struct PortalRoutesContext {
   PortalMedia& media;
   SiteStore& sites;
   StudyAccessPolicy& access;
+  const PortalReportsSlot& reports;  // a study's final report, when reporting is on
 };
 
 void RegisterPortalRoutes(Router& router, PortalRoutesContext context);

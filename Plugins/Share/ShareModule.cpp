@@ -26,7 +26,7 @@ ShareModule::ShareModule(const ModuleContext& context, const SharesSettings& set
   RegisterShareRoutes(context.router,
                       ShareRoutesContext{context.site, settings_, *issuer_, needs.studies, needs.sites});
   RegisterPortalRoutes(context.router, PortalRoutesContext{context.site, *phone_, context.audit, *media_,
-                                                           needs.sites, needs.access});
+                                                           needs.sites, needs.access, portalReports_});
   if (needs.pipeline != nullptr) {
     autoShare_ = std::make_unique<AutoShare>(*issuer_, settings_.autoShare);
     needs.pipeline->Add(*autoShare_, StudyEventStage::kAct);

@@ -21,6 +21,7 @@
 #include "Share/AutoShare.h"
 #include "Share/PhoneAccess.h"
 #include "Share/PortalMedia.h"
+#include "Share/PortalReports.h"
 #include "Share/ShareIssuer.h"
 #include "Share/ShareSettings.h"
 #include "Share/ShareStore.h"
@@ -50,6 +51,8 @@ class ShareModule : public IModule {
   bool AdmitTicketedDownload(const HttpRequest& request);
   // Consent for sharing was withdrawn: the patient's live links end.
   void RevokeForPatient(const std::string& registryPatientId);
+  // The reports the portal shows (reporting is a floor above).
+  void SetPortalReports(IPortalReports* reports) { portalReports_.Set(reports); }
 
  private:
   const SharesSettings settings_;
@@ -62,6 +65,7 @@ class ShareModule : public IModule {
   std::unique_ptr<PhoneAccess> phone_;
   std::unique_ptr<PortalMedia> media_;
   std::unique_ptr<AutoShare> autoShare_;
+  PortalReportsSlot portalReports_;
   BackgroundWorker upkeep_;
 };
 

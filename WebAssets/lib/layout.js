@@ -27,6 +27,8 @@ export const NAV = [
   { id: 'sites', href: '/bridge/app/sites.html', ready: true },
   { id: 'reception', href: '/bridge/app/reception.html', ready: true },
   { id: 'orders', href: '/bridge/app/orders.html', ready: true },
+  // The reading queue and the report editor: radiologists read and sign; administrators assign.
+  { id: 'reading', href: '/bridge/app/reading.html', ready: true, roles: ['admin', 'radiologist'] },
   { id: 'audit', href: '/bridge/app/audit.html', ready: true, roles: ['admin'] },
   { id: 'users', href: '/bridge/app/users.html', ready: false, roles: ['admin'] },
   { id: 'explorer', href: '/app/explorer.html', ready: true, external: true }

@@ -6,6 +6,7 @@
  *   GET  /s/api/share                       hospital, patient, expiry, studies and series
  *   GET  /s/api/series/{id}/instances       the images of a series, in order
  *   GET  /s/api/instances/{id}/image?size=full&preset=...   one JPEG
+ *   GET  /s/api/studies/{id}/report.pdf     the study's final report (when the hospital released it)
  *   POST /s/api/logout                      ends the session
  *   403 from any of them: the session ended (or never was) → "scan the QR code again".
  *
@@ -286,6 +287,9 @@ function studyCard(study, index, hospitalName) {
     });
   if (about.length) body.appendChild(el('div', { className: 's-about' }, about));
 
+  var report = reportBlock(study.report);
+  if (report) body.appendChild(report);
+
   var seriesList = Array.isArray(study.series) ? study.series.filter(function (s) { return s && typeof s === 'object'; }) : [];
   var canView = !share || !share.permissions || share.permissions.view !== false;
   if (canView && seriesList.length) {
@@ -319,6 +323,46 @@ function studyCard(study, index, hospitalName) {
   }
 
   return el('section', { className: 's-card s-study', attrs: { 'aria-labelledby': headingId } }, [head, body]);
+}
+
+/*
+ * The study's report, once final and released by the hospital: the impression in the
+ * radiologist's words, a note when it was amended, the PDF, and plain words for the terms it
+ * uses. Everything as text.
+ */
+function reportBlock(report) {
+  if (!report || typeof report !== 'object' || !str(report.status)) return null;
+  var signed = parseIso(report.signed_at);
+  var parts = [
+    el('h3', { className: 's-section-title', text: t('portal.report.title') }),
+    signed ? el('p', { className: 's-muted s-small', text: t('portal.report.signed', { date: formatLongDate(signed, LOCALE) }) }) : null
+  ];
+  if (report.amended === true) {
+    parts.push(el('p', { className: 's-alert s-alert-info s-report-note', text: str(report.note) || t('portal.report.amended') }));
+  }
+  if (str(report.impression).trim()) {
+    parts.push(el('p', { className: 's-report-label', text: t('portal.report.impression') }));
+    parts.push(el('p', { className: 's-report-impression', text: str(report.impression) }));
+  }
+  if (str(report.addendum).trim()) {
+    parts.push(el('p', { className: 's-report-label', text: t('portal.report.addendum') }));
+    parts.push(el('p', { className: 's-report-impression', text: str(report.addendum) }));
+  }
+  if (isSharePath(report.pdf)) {
+    parts.push(downloadLink(report.pdf, t('portal.report.pdfTitle'), t('portal.report.pdfText'),
+      ['M6 3h9l3 3v15H6z', 'M9 9h6', 'M9 13h6', 'M9 17h4']));
+  }
+  var glossary = Array.isArray(report.glossary) ? report.glossary.filter(function (g) { return g && str(g.term); }) : [];
+  if (glossary.length) {
+    var list = el('dl', { className: 's-glossary' });
+    glossary.forEach(function (g) {
+      append(list, [el('dt', { text: str(g.term) }), el('dd', { text: str(g.meaning) })]);
+    });
+    parts.push(el('details', { className: 's-report-glossary' }, [
+      el('summary', { text: t('portal.report.glossary') }), list]));
+  }
+  parts.push(el('p', { className: 's-muted s-small', text: t('portal.report.ask') }));
+  return el('div', { className: 's-report' }, parts);
 }
 
 function render(data) {

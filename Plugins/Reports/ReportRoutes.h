@@ -1,0 +1,30 @@
+#pragma once
+// The reporting routes under /bridge/reports and /bridge/report-templates
+// (README, "Reading and reporting"). Radiologists read, write and sign;
+// technicians and reception read final reports; administrators manage the
+// templates and assign; the live queue waits on ChangeFeed.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "Common/Router.h"
+#include "Index/StudyIndexStore.h"
+#include "Reports/ChangeFeed.h"
+#include "Reports/ReportDelivery.h"
+#include "Reports/ReportService.h"
+
+namespace HospitalBridge {
+
+struct ReportRoutesContext {
+  ReportService& service;
+  ReportDelivery& delivery;
+  ChangeFeed& feed;
+  StudyIndexStore& studies;
+  // The registry patient and national ID of a study ("" when unknown), for
+  // the patient's prior studies here and at peer sites.
+  std::function<std::pair<std::string, std::string>(const StudyRecord&)> registryPatient;
+};
+
+void RegisterReportRoutes(Router& router, ReportRoutesContext context);
+
+}  // namespace HospitalBridge
