@@ -1,5 +1,6 @@
 #include "Reports/ReportRoutes.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "Common/Errors.h"
@@ -209,8 +210,10 @@ void RegisterReportRoutes(Router& router, ReportRoutesContext context) {
   router.Add("GET", "/bridge/reports/changes", kReaders, [r](const RouteContext& ctx) {
     const HttpRequest& request = ctx.request;
     RejectUnknownParameters(request, {"since", "wait"});
+    // A page may ask for a longer wait than this server allows
+    // (Reports.LiveUpdates.WaitSeconds): it waits that long at most.
     const int maxWait = r->c.service.Settings().waitSeconds;
-    const int wait = IntegerParameter(request, "wait", maxWait, 0, maxWait);
+    const int wait = std::min(IntegerParameter(request, "wait", maxWait, 0, 120), maxWait);
     int64_t since = -1;
     if (request.HasQuery("since")) {
       if (!Text::IsDigits(request.Query("since"), 1, 18)) {

@@ -49,6 +49,11 @@ std::vector<Json::Value> OrderSeries(const Json::Value& series) {
   });
   return ordered;
 }
+
+bool HasImages(const std::string& modality) {
+  return modality != "DOC" && modality != "SR" && modality != "KO" && modality != "PR";
+}
+
 }  // namespace
 
 std::string SafeFileName(const std::string& text, size_t maxLength) {
@@ -86,6 +91,10 @@ Json::Value PortalMedia::StudySummary(const std::string& studyId, const std::str
   std::vector<std::string> modalities;
   for (const Json::Value& item : OrderSeries(series)) {
     const std::string modality = Tag(item, "Modality");
+    // Series without pixels (the signed report as Encapsulated PDF or SR, key
+    // objects, presentation states) have no image to show; the report is
+    // shown as a report, and they stay in the DICOM download.
+    if (!HasImages(modality)) continue;
     const Json::Value& instances = item["Instances"];
     Json::Value entry(Json::objectValue);
     entry["id"] = item.get("ID", "").asString();

@@ -18,6 +18,7 @@ import { t } from '../lib/i18n.js';
 import { initLayout } from '../lib/layout.js';
 import { str, objects } from '../lib/text.js';
 import { html, render, useState, useEffect, useRef, useCallback } from '../lib/view.js';
+import { viewerAvailable, viewerUrl } from '../lib/viewer.js';
 
 const WAIT_SECONDS = 25;
 const FALLBACK_MS = 15000;
@@ -53,7 +54,7 @@ function StatusBadge({ status }) {
   return html`<span class=${'hb-badge hb-badge-small' + (tone ? ' hb-badge-' + tone : '')} data-status=${s}>${t('reporting.status.' + s)}</span>`;
 }
 
-function Row({ report, me, canAssign, onAction, busy }) {
+function Row({ report, me, canAssign, onAction, busy, viewer }) {
   const study = report.study || {};
   const patient = report.patient || {};
   const mine = report.assigned_to && report.assigned_to === me;
@@ -79,6 +80,8 @@ function Row({ report, me, canAssign, onAction, busy }) {
       ${canAssign && !finished ? html`<button type="button" class="hb-button hb-button-small hb-assign" disabled=${busy}
           onClick=${function () { onAction(report, 'assign'); }}>${t('reading.assign')}</button>` : null}
       <a class="hb-button hb-button-small hb-open" href=${open}>${t('reading.open')}</a>
+      ${viewer && viewerUrl(study.uid) ? html`<a class="hb-button hb-button-small hb-viewer-link" href=${viewerUrl(study.uid)}
+          target="_blank" rel="noopener" title=${t('viewer.openTitle')}>${t('viewer.open')}</a>` : null}
     </div></td>
   </tr>`;
 }
@@ -117,7 +120,7 @@ function Filters({ filters, onChange }) {
   </form>`;
 }
 
-function Queue({ me, canAssign }) {
+function Queue({ me, canAssign, viewer }) {
   const [filters, setFilters] = useState(readFilters);
   const [page, setPage] = useState(null);
   const [error, setError] = useState('');
@@ -219,7 +222,7 @@ function Queue({ me, canAssign }) {
         <th scope="col"><span class="hb-visually-hidden">${t('reading.col.actions')}</span></th>
       </tr></thead>
       <tbody id="queue-body">${reports.map(function (r) {
-        return html`<${Row} key=${r.id} report=${r} me=${me} canAssign=${canAssign} onAction=${act} busy=${busy} />`;
+        return html`<${Row} key=${r.id} report=${r} me=${me} canAssign=${canAssign} onAction=${act} busy=${busy} viewer=${viewer} />`;
       })}</tbody>
     </table></div>` : null}
   </div>`;
@@ -236,7 +239,8 @@ async function main() {
   const user = (system && system.user) || {};
   const reports = (system && system.reports) || {};
   const canAssign = user.role === 'admin' || (Array.isArray(reports.lead_radiologists) && reports.lead_radiologists.indexOf(user.username) !== -1);
-  render(html`<${Queue} me=${str(user.username)} canAssign=${canAssign} />`, byId('reading-app'));
+  const viewer = await viewerAvailable();
+  render(html`<${Queue} me=${str(user.username)} canAssign=${canAssign} viewer=${viewer} />`, byId('reading-app'));
 }
 
 main();

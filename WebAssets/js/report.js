@@ -18,26 +18,13 @@ import { t } from '../lib/i18n.js';
 import { initLayout } from '../lib/layout.js';
 import { str, objects, isObject } from '../lib/text.js';
 import { html, render, useState, useEffect, useRef } from '../lib/view.js';
+import { viewerAvailable, viewerUrl } from '../lib/viewer.js';
 
 const AUTOSAVE_MS = 1200;
 
 function reportId() {
   const id = new URLSearchParams(window.location.search).get('id') || '';
   return /^\d{1,18}$/.test(id) ? id : '';
-}
-
-// The diagnostic viewer for a study, when this site has one (GET /bridge/viewer/status).
-let viewerStatus = null;
-async function viewerAvailable() {
-  if (viewerStatus === null) {
-    viewerStatus = api('/bridge/viewer/status', { auth: false }).then(function (s) {
-      return !!(s && (s.available === true || s.enabled === true));
-    }, function () { return false; });
-  }
-  return viewerStatus;
-}
-function viewerHref(uid) {
-  return '/bridge/viewer/viewer?StudyInstanceUIDs=' + encodeURIComponent(uid);
 }
 
 function Facts({ report }) {
@@ -308,7 +295,7 @@ function Editor({ initial, templates, viewer }) {
       <p><a class="hb-back-link" href="/bridge/app/reading.html">${t('reporting.back')}</a></p>
       <h1>${t('reporting.title')}</h1>
       <div class="hb-actions hb-no-print">
-        ${viewer && report.study && report.study.uid ? html`<a class="hb-button" id="open-viewer" href=${viewerHref(report.study.uid)} target="_blank" rel="noopener">${t('reporting.openViewer')}</a>` : null}
+        ${viewer && report.study && viewerUrl(report.study.uid) ? html`<a class="hb-button" id="open-viewer" href=${viewerUrl(report.study.uid)} target="_blank" rel="noopener">${t('reporting.openViewer')}</a>` : null}
         ${version && version.signed ? html`<a class="hb-button" id="print-report" href=${printHref} target="_blank" rel="noopener">${t('reporting.print')}</a>` : null}
         ${report.may && report.may.release ? html`<button type="button" class="hb-button" id="release" onClick=${function () { post('release'); }}>${t('reading.release')}</button>` : null}
         ${report.may && report.may.amend ? html`<button type="button" class="hb-button" id="amend" onClick=${amend}>${t('reporting.amend')}</button>` : null}

@@ -514,6 +514,17 @@ class ReportsTest(unittest.TestCase):
         missed = self.ok(self.rad_a.get(self.url("/bridge/reports/changes"), params={"since": seq, "wait": 0},
                                         timeout=30))
         self.assertIn("claimed", [c["kind"] for c in missed["changes"]])
+        # A page asking for a longer wait than the server allows (WaitSeconds 6) waits 6 s, not 100.
+        started = time.monotonic()
+        quiet = self.ok(self.rad_a.get(self.url("/bridge/reports/changes"),
+                                       params={"since": missed["seq"], "wait": 100}, timeout=30))
+        took = time.monotonic() - started
+        self.assertTrue(quiet["waited"])
+        self.assertEqual(quiet["changes"], [])
+        self.assertGreater(took, 5.0)
+        self.assertLess(took, 9.0)
+        self.assertEqual(self.rad_a.get(self.url("/bridge/reports/changes"), params={"since": 0, "wait": 121},
+                                        timeout=30).status_code, 400)
 
     # --- the patient --------------------------------------------------------
 

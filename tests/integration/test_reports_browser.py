@@ -1,0 +1,243 @@
+"""Reading and reporting in a real (headless) Chromium (issue 14):
+
+  1. the reading queue updates without a reload when a second radiologist
+     claims a study (long polling), and DICOM markup stays text;
+  2. the editor: start a report from a template, type the findings (a
+     markup-laden finding), the draft autosaved, Sign with the password
+     again, the signature and its SHA-256 shown;
+  3. the patient's share page at 390x844 shows the final report (impression,
+     the PDF link) as text, no wider than the phone.
+
+Screenshots in build/test-artifacts/ (reports-*.png).
+"""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import unittest
+
+import orthanc_harness as h
+import cdp
+
+PASSWORD = "Rad-Browser-Pw-42!"
+MARKUP_NAME = "Rbx<b>Bold</b><img src><i>It</i>"
+MARKUP_DESCRIPTION = "<img src=x onerror=\"window.hbXss=1\">Head CT"
+MARKUP_FINDING = "Mass <b>3 cm</b> <img src=x onerror=\"window.hbXss=1\"> in left lobe"
+IMPRESSION = "Left lobe mass, see findings."
+
+INJECTED_JS = """(function(){
+    var r = {};
+    r.bold = Array.prototype.filter.call(document.querySelectorAll('b'),
+               function(e){return e.textContent==='Bold' || e.textContent==='3 cm';}).length;
+    r.italic = Array.prototype.filter.call(document.querySelectorAll('i'),
+               function(e){return e.textContent==='It';}).length;
+    r.imgs = Array.prototype.filter.call(document.querySelectorAll('img'),
+               function(e){var s=e.getAttribute('src'); return s===null || s==='' || s==='x';}).length;
+    r.xss = (typeof window.hbXss !== 'undefined');
+    return r; })()"""
+CLEAN = {"bold": 0, "italic": 0, "imgs": 0, "xss": False}
+
+
+class ReportsBrowserTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.out = h.artifacts_dir()
+        cls.tmp = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-reports-browser-"))
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.site = h.OrthancSite("reports-browser", extra_config={"HospitalBridge": {
+            "Reports": {"Queue": {"Modalities": ["CT"]}, "LiveUpdates": {"WaitSeconds": 5}},
+            "Consent": {"Share": "opt-out"},
+        }})
+        cls.addClassCleanup(cls.site.close)
+        cls.site.start()
+        s = cls.site
+        cls.rad_a = s.user_session("dr.a", "radiologist", PASSWORD)
+        cls.rad_b = s.user_session("dr.b", "radiologist", PASSWORD + "b")
+        cls.uids = []
+        for i, name in enumerate([MARKUP_NAME, "PLAIN^PATIENT"]):
+            path = h.make_variant(h.sample("CT_small.dcm"), os.path.join(cls.tmp, "ct-%d.dcm" % i),
+                                  PatientName=name, PatientID="RB-%d" % i, PatientBirthDate="19700101",
+                                  StudyDescription=MARKUP_DESCRIPTION if i == 0 else "Plain CT",
+                                  StudyDate="20261120", AccessionNumber="RBACC%d" % i)
+            r = s.upload(path)
+            assert r.status_code == 200, r.text[:300]
+            cls.uids.append(h.expected_study(path)["study_uid"])
+        cls.ids = [cls.queued(uid)["id"] for uid in cls.uids]
+
+    @classmethod
+    def queued(cls, uid):
+        def probe():
+            r = cls.rad_a.get(cls.site.url + "/bridge/reports/queue", params={"status": "all", "study": uid},
+                              timeout=30)
+            r.raise_for_status()
+            reports = r.json()["reports"]
+            return reports[0] if reports else None
+        return h.wait_until(probe, 30, message="study %s not in the reading queue" % uid)
+
+    def setUp(self):
+        self.browser = cdp.Browser()
+        self.browser.start()
+        self.addCleanup(self.browser.close)
+
+    def shot(self, name, full_page=False):
+        path = os.path.join(self.out, "reports-%s.png" % name)
+        data = self.browser.screenshot(path, full_page=full_page)
+        self.assertGreater(len(data), 1000, "empty screenshot %s" % path)
+
+    def body_text(self):
+        return self.browser.evaluate("document.body ? document.body.innerText : ''") or ""
+
+    def wait_js(self, expression, timeout, what):
+        try:
+            self.browser.wait_js(expression, timeout)
+        except AssertionError:
+            self.shot("timeout-" + re.sub(r"\W+", "-", what)[:40])
+            self.fail("%s: never true: %s; the page shows %r; console %r"
+                      % (what, expression, self.body_text()[:1200], self.browser.problems))
+
+    def assert_clean(self, what):
+        b = self.browser
+        self.assertEqual(b.csp_violations(), [], "Content-Security-Policy violations " + what)
+        self.assertEqual(b.problems, [], "console errors / uncaught exceptions " + what)
+        self.assertEqual(b.evaluate(INJECTED_JS), CLEAN, "markup interpreted as HTML " + what)
+
+    def sign_in(self, username, password):
+        b = self.browser
+        b.navigate(self.site.url + "/bridge/app/login.html")
+        self.wait_js("document.readyState==='complete' && !!document.getElementById('username')", 20, "login page")
+        b.type_into("#username", username)
+        b.type_into("input[type=password]", password)
+        b.click("button[type=submit]")
+        self.wait_js("location.pathname.indexOf('login') === -1", 20, "signing in as " + username)
+
+    def row(self, rid):
+        return "document.querySelector('#queue-body tr[data-report=\"%d\"]')" % rid
+
+    # --- 1. the queue, live ----------------------------------------------------------
+
+    def test_1_queue_updates_live_when_a_colleague_claims(self):
+        b = self.browser
+        b.set_viewport(1366, 768)
+        self.sign_in("dr.a", PASSWORD)
+        b.navigate(self.site.url + "/bridge/app/reading.html")
+        first, second = self.ids
+        self.wait_js("!!%s && !!%s && !!document.querySelector('#live-status.hb-live-live')"
+                     % (self.row(first), self.row(second)), 30, "the queue listing both studies, live")
+        self.assertIn(MARKUP_NAME, self.body_text(), "the patient name is not shown as text")
+        self.assertIn(MARKUP_DESCRIPTION, self.body_text(), "the description is not shown as text")
+        self.assertEqual(b.evaluate("!!document.querySelector('a.hb-nav-link[aria-current=page][href$=\"reading.html\"]')"),
+                         True, "the Reading link is not the current page")
+        self.shot("queue-1366x768")
+        b.evaluate("window.hbSamePage = 1")
+
+        # dr.b claims the first study in another session: dr.a's page shows it without a reload.
+        started = time.monotonic()
+        r = self.rad_b.post(self.site.url + "/bridge/reports/%d/claim" % first, timeout=30)
+        self.assertEqual(r.status_code, 200, r.text[:500])
+        self.wait_js("%s.querySelector('.hb-reader').textContent.trim() === 'dr.b'" % self.row(first), 15,
+                     "the queue showing dr.b's claim")
+        elapsed = time.monotonic() - started
+        self.assertEqual(b.evaluate("window.hbSamePage"), 1, "the page was reloaded")
+        self.assertEqual(b.evaluate("!!%s.querySelector('.hb-claim')" % self.row(first)), False,
+                         "a claimed study still offers Claim")
+        print("queue showed a colleague's claim after %.2f s" % elapsed)
+        self.shot("queue-after-claim-1366x768")
+
+        # dr.a claims the second from the page.
+        b.click("#queue-body tr[data-report=\"%d\"] .hb-claim" % second)
+        self.wait_js("%s.querySelector('.hb-reader').textContent.trim() === 'dr.a'" % self.row(second), 15,
+                     "dr.a's own claim")
+        self.assert_clean("on the reading queue")
+        r = self.rad_b.post(self.site.url + "/bridge/reports/%d/release" % first, timeout=30)
+        self.assertEqual(r.status_code, 200, r.text[:500])
+
+    # --- 2. the editor ------------------------------------------------------------
+
+    def test_2_editor_drafts_autosaves_and_signs(self):
+        b = self.browser
+        b.set_viewport(1366, 900)
+        self.sign_in("dr.a", PASSWORD)
+        rid = self.ids[0]
+        b.navigate(self.site.url + "/bridge/app/report.html?id=%d" % rid)
+        self.wait_js("!!document.getElementById('start') && !!document.getElementById('template')", 20,
+                     "the report page offering to start")
+        b.evaluate("(function(){var s=document.getElementById('template'); s.value='ct-head';"
+                   " s.dispatchEvent(new Event('change', {bubbles: true}));})()")
+        b.click("#start")
+        self.wait_js("!!document.getElementById('section-findings') && !!document.getElementById('section-impression')",
+                     20, "the draft's sections")
+        b.type_into("#section-findings", MARKUP_FINDING)
+        b.type_into("#section-impression", IMPRESSION)
+        self.wait_js("document.getElementById('save-state').dataset.state === 'saved'", 15, "the draft autosaved")
+        saved = self.rad_a.get(self.site.url + "/bridge/reports/%d" % rid, timeout=30).json()
+        self.assertEqual(saved["version"]["content"]["sections"]["findings"], MARKUP_FINDING)
+        self.assertEqual(saved["status"], "draft")
+        self.shot("editor-draft-1366x900", full_page=True)
+
+        b.click("#sign")
+        self.wait_js("!!document.getElementById('sign-dialog') && document.getElementById('sign-dialog').open", 10,
+                     "the sign dialog open")
+        b.type_into("#sign-password", "not-my-password")
+        b.click("#sign-submit")
+        self.wait_js("document.getElementById('sign-error').textContent.length > 0", 15, "a wrong password refused")
+        self.assertEqual(self.rad_a.get(self.site.url + "/bridge/reports/%d" % rid, timeout=30).json()["status"],
+                         "draft")
+        # The refused sign-off is an expected 403 in the console.
+        b.problems[:] = [p for p in b.problems if "403" not in p]
+        b.type_into("#sign-password", PASSWORD)
+        b.click("#sign-submit")
+        self.wait_js("/^[0-9a-f]{64}$/.test((document.getElementById('content-hash') || {}).textContent || '')", 30,
+                     "the signature and its hash")
+        self.wait_js("!!document.getElementById('stored')", 20, "the PDF stored with the images")
+        shown_hash = b.evaluate("document.getElementById('content-hash').textContent")
+        report = self.rad_a.get(self.site.url + "/bridge/reports/%d" % rid, timeout=30).json()
+        self.assertEqual(report["status"], "final")
+        self.assertEqual(report["version"]["content_hash"], shown_hash)
+        self.assertIn(MARKUP_FINDING, self.body_text(), "the finding is not shown as text once signed")
+        self.assertEqual(b.evaluate("document.getElementById('report-status').dataset.status"), "final")
+        self.assertEqual(b.evaluate("!!document.getElementById('sign')"), False, "Sign still offered")
+        self.assertEqual(b.evaluate("document.querySelectorAll('#versions-table tbody tr').length"), 1)
+        self.shot("editor-signed-1366x900", full_page=True)
+        self.assert_clean("on the report editor")
+
+    # --- 3. the patient's page ------------------------------------------------------
+
+    def test_3_patient_page_shows_the_final_report_on_a_phone(self):
+        rid = self.ids[0]
+        report = h.wait_until(lambda: (lambda j: j if j["status"] == "final" else None)(
+            self.rad_a.get(self.site.url + "/bridge/reports/%d" % rid, timeout=30).json()), 90,
+            message="report %d is not final (test 2 signs it)" % rid)
+        made = self.site.admin.post(self.site.url + "/bridge/shares", timeout=30, json={
+            "study": report["study"]["orthanc_id"], "consent_attested": True})
+        self.assertEqual(made.status_code, 200, made.text[:500])
+        share = made.json()
+        b = self.browser
+        b.set_viewport(390, 844, mobile=True)
+        b.navigate(share["url"])
+        self.wait_js("document.readyState==='complete' && !!document.querySelector('input[name=pin]')", 15,
+                     "the share landing page")
+        b.type_into("input[name=pin]", share["pin"])
+        b.click("form button, form input[type=submit]")
+        self.wait_js("location.pathname==='/s/app' && !!document.querySelector('.s-report')", 20,
+                     "the patient's page with the report")
+        text = b.evaluate("document.querySelector('.s-report').innerText")
+        self.assertIn(IMPRESSION, text)
+        self.assertEqual(b.evaluate("!!document.querySelector('.s-report a[href$=\"/report.pdf\"]')"), True,
+                         "no link to the PDF")
+        pdf = b.evaluate("document.querySelector('.s-report a[href$=\"/report.pdf\"]').getAttribute('href')")
+        self.assertRegex(pdf, r"^/s/api/studies/[0-9a-f-]+/report\.pdf$")
+        self.assertLessEqual(b.evaluate("document.documentElement.scrollWidth - window.innerWidth"), 1,
+                             "the patient's page is wider than the phone")
+        b.evaluate("document.querySelector('.s-report').scrollIntoView()")
+        self.shot("patient-report-390x844")
+        self.assertEqual(b.evaluate(INJECTED_JS), CLEAN, "markup interpreted as HTML on the patient's page")
+        self.assertEqual(b.csp_violations(), [])
+        self.assertEqual(b.problems, [], "console errors on the patient's page")
+
+
+if __name__ == "__main__":
+    unittest.main()
