@@ -63,11 +63,12 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
     index.AnnotateStudiesWith([&orders](Json::Value& studies) { orders.AnnotateStudies(studies); });
     orders_ = &orders;
   }
+  OrderService* orderService = orders_ != nullptr ? &orders_->Service() : nullptr;
   ReportsModule& reports = Add<ReportsModule>(
       context_, config_.reports,
       ReportsModuleNeeds{
           index.Studies(), pipeline, security.Authentication(), security.Users(), audit.StoreIfEnabled(),
-          registry.Sites(), nullptr, [&registry](const StudyRecord& study) {
+          registry.Sites(), orderService, [&registry](const StudyRecord& study) {
             const std::string id = registry.RegistryPatientOf(study);
             std::optional<Patient> patient = id.empty() ? std::nullopt : registry.Patients().Find(id);
             return std::make_pair(id, patient ? patient->nationalId : std::string());

@@ -131,7 +131,13 @@ void ReportDelivery::Deliver(const ReportVersion& version) {
   });
   feed_.Notify(seq);
   if (orders_ != nullptr && report.orderId != 0 && ReportStatus::IsFinal(version.signedStatus)) {
-    orders_->MarkReported(report.orderId, AuditActor::System("reports"));
+    // The report is stored either way; the order's status is the orders
+    // module's to keep (a failure is logged, not retried).
+    try {
+      orders_->MarkReported(report.orderId, AuditActor::System("reports"));
+    } catch (const std::exception& e) {
+      Log::Warning("order " + std::to_string(report.orderId) + " not marked reported: " + e.what());
+    }
   }
   Json::Value detail(Json::objectValue);
   detail["version"] = version.version;

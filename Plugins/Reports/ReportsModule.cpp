@@ -12,6 +12,7 @@ ReportsModule::ReportsModule(const ModuleContext& context, const ReportsSettings
       feed_(settings_.EffectiveMaxWaiting(), [this] { return store_.LatestSeq(); }) {
   if (!settings_.enabled) return;
   renderer_ = std::make_unique<PdfRenderer>();
+  if (needs.orders != nullptr) orders_ = std::make_unique<OrdersForReports>(*needs.orders);
   Authenticator* authenticator = &needs.authenticator;
   UserStore* users = &needs.users;
   SiteStore* sites = &needs.sites;
@@ -23,7 +24,7 @@ ReportsModule::ReportsModule(const ModuleContext& context, const ReportsSettings
       *renderer_,
       context.audit,
       needs.auditStore,
-      needs.orders,
+      orders_.get(),
       feed_,
       [authenticator](const std::string& username, const std::string& password, const std::string& address,
                       int64_t& retryAfter) {
@@ -41,7 +42,7 @@ ReportsModule::ReportsModule(const ModuleContext& context, const ReportsSettings
                             values["hospital_email"]};
       }};
   service_ = std::make_unique<ReportService>(std::move(serviceNeeds), context.site, settings_, context.clock);
-  delivery_ = std::make_unique<ReportDelivery>(*service_, context.orthanc, needs.orders, context.site,
+  delivery_ = std::make_unique<ReportDelivery>(*service_, context.orthanc, orders_.get(), context.site,
                                                settings_, feed_, context.audit, context.leases);
   portal_ = std::make_unique<ReportsPortal>(*service_);
   RegisterReportRoutes(context.router, ReportRoutesContext{*service_, *delivery_, feed_, needs.studies,

@@ -16,8 +16,10 @@
 #include "Common/Module.h"
 #include "Index/StudyEventPipeline.h"
 #include "Index/StudyIndexStore.h"
+#include "Orders/OrderService.h"
 #include "Registry/SiteStore.h"
 #include "Reports/ChangeFeed.h"
+#include "Reports/OrdersForReports.h"
 #include "Reports/ReadingQueueFeeder.h"
 #include "Reports/ReportDelivery.h"
 #include "Reports/ReportOrders.h"
@@ -38,7 +40,7 @@ struct ReportsModuleNeeds {
   UserStore& users;              // who is a radiologist (assignment)
   AuditStore* auditStore;        // signatures in the audit chain's transaction; null when the audit is off
   SiteStore& sites;              // the hospital's name and address on the PDF
-  IReportOrders* orders;         // null without the orders module
+  OrderService* orders;          // null without the orders module
   // A study's registry patient and national ID ("" when unknown).
   std::function<std::pair<std::string, std::string>(const StudyRecord&)> registryPatient;
 };
@@ -64,6 +66,7 @@ class ReportsModule : public IModule {
   const ReportsSettings settings_;
   ReportStore store_;
   ChangeFeed feed_;
+  std::unique_ptr<OrdersForReports> orders_;
   std::unique_ptr<PdfRenderer> renderer_;
   std::unique_ptr<ReportService> service_;
   std::unique_ptr<ReportDelivery> delivery_;

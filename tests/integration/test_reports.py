@@ -12,8 +12,9 @@ naming it), a PDF that cannot be rendered (sign-off refused, nothing signed).
 Live updates: long polling wakes on a colleague's claim; past
 Reports.LiveUpdates.MaxWaiting a request is told to poll instead (503).
 
-Without the orders module on main yet, studies enter the queue by modality
-(Reports.Queue.Modalities: CT).
+CT studies enter the queue by modality (Reports.Queue.Modalities: CT); an MR
+enters it because it fulfils an order, with the order's priority, and its
+order becomes "reported" once the final report is stored.
 """
 
 import hashlib
@@ -307,6 +308,51 @@ class ReportsTest(unittest.TestCase):
         fhir2 = self.ok(self.rad_a.get(self.url("/bridge/reports/%d/fhir" % rid), timeout=30))
         self.check_diagnostic_report(fhir2, "amended", uid, v2["content_hash"], None)
         self.assertEqual(fhir2["extension"][0]["valueIdentifier"]["value"], digest)
+
+    def test_ordered_study_is_queued_with_its_priority_and_its_order_reported(self):
+        # An MR (not a listed modality) enters the queue because it fulfils an order, with the order's priority.
+        r = self.reception.post(self.url("/bridge/orders"), json={
+            "patient": {"patient_id": "RPT-ORD-1", "name": "ORDER^OLGA"}, "modality": "MR", "priority": "stat",
+            "referring_physician": "REFERRER^ROSA", "reason": "Sudden headache"}, timeout=30)
+        self.assertEqual(r.status_code, 201, r.text)
+        made = r.json()
+        uid = self.store("ordered", modality="MR", patient={"PatientID": "RPT-ORD-1", "PatientName": "ORDER^OLGA",
+                                                            "PatientBirthDate": "19750505", "PatientSex": "F"},
+                         AccessionNumber=made["accession_number"])
+        report = self.queued(uid)
+        rid = report["id"]
+        self.assertEqual(report["priority"], "stat")
+        self.assertEqual(report["order"]["id"], made["id"])
+        self.assertEqual(report["order"]["service_request"], str(made["id"]))
+        self.assertEqual(report["referring_physician"], "REFERRER^ROSA")
+        self.assertEqual(report["reason"], "Sudden headache")
+        queued_at = time.mktime(time.strptime(report["queued_at"], "%Y-%m-%dT%H:%M:%SZ"))
+        due_at = time.mktime(time.strptime(report["due_at"], "%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(due_at - queued_at, 60 * 60, "STAT turnaround is 60 minutes")
+        # STAT first in the open queue, whatever arrived before it.
+        first = self.ok(self.rad_a.get(self.url("/bridge/reports/queue"), timeout=30))["reports"][0]
+        self.assertEqual((first["id"], first["priority"]), (rid, "stat"))
+        stat_only = self.ok(self.rad_a.get(self.url("/bridge/reports/queue"), params={"priority": "stat"},
+                                           timeout=30))
+        self.assertEqual([x["id"] for x in stat_only["reports"]], [rid])
+        self.assertEqual(self.rad_a.get(self.url("/bridge/reports/queue"), params={"priority": "asap"},
+                                        timeout=30).status_code, 400)
+
+        self.claim_and_draft(self.rad_a, uid, template="mr-brain", findings="Small vessel changes.",
+                             impression="No acute infarct.")
+        signed = self.sign(self.rad_a, rid, PASSWORD)
+        self.assertEqual(signed["status"], "final")
+        fhir = self.ok(self.rad_a.get(self.url("/bridge/reports/%d/fhir" % rid), timeout=30))
+        self.assertEqual(fhir["basedOn"][0]["reference"], "ServiceRequest/%d" % made["id"])
+        self.assertEqual(fhir["basedOn"][0]["identifier"]["value"], made["accession_number"])
+
+        def order_status():
+            o = self.site.admin.get(self.url("/bridge/orders/%d" % made["id"]), timeout=30)
+            o.raise_for_status()
+            return o.json()["status"] == "reported" and o.json()
+        h.wait_until(order_status, 30, message="the order did not become reported")
+        self.assertNotIn(rid, [x["id"] for x in self.ok(self.rad_a.get(self.url("/bridge/reports/queue"),
+                                                                          timeout=30))["reports"]])
 
     def check_diagnostic_report(self, fhir, status, uid, digest, pdf):
         self.assertEqual(fhir["resourceType"], "DiagnosticReport")
