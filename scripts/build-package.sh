@@ -132,7 +132,7 @@ Version: $VERSION
 Architecture: amd64
 Maintainer: $MAINTAINER
 Installed-Size: $INSTALLED_SIZE
-Depends: orthanc (>= $ORTHANC_MINIMUM), sqlite3, $SHLIBS
+Depends: orthanc (>= $ORTHANC_MINIMUM), sqlite3, fonts-dejavu-core, $SHLIBS
 Section: science
 Priority: optional
 Description: hospital imaging hub: security gate, audit, sharing for Orthanc
@@ -155,7 +155,7 @@ find "$STAGE" -exec touch --no-dereference -d "@$SOURCE_DATE_EPOCH" {} +
 DEB=$OUT/${PACKAGE}_${VERSION}_amd64.deb
 dpkg-deb --root-owner-group -Zxz --build "$STAGE" "$DEB" >/dev/null
 echo "=== $DEB"
-echo "    Depends: orthanc (>= $ORTHANC_MINIMUM), sqlite3, $SHLIBS"
+echo "    Depends: orthanc (>= $ORTHANC_MINIMUM), sqlite3, fonts-dejavu-core, $SHLIBS"
 if [ "${HB_PACKAGE_LINTIAN:-1}" != 0 ]; then
   if command -v lintian >/dev/null; then
     # Errors fail the build; what remains at lower levels is explained in

@@ -8,13 +8,15 @@ PACKAGES=(
   # npm registry at build time, scripts/fetch-web-vendor.sh)
   build-essential cmake pkg-config clang-format clang-tidy curl ca-certificates
   orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev libqrencode-dev zlib1g-dev
+  # the signed report's PDF: cairo and pango, and the font it names
+  libpango1.0-dev fonts-dejavu-core
   # the Debian package (scripts/build-package.sh; dpkg-dev comes with build-essential)
   lintian
   # run (nginx: HTTPS in front of Orthanc, see OrthancConfiguration/nginx/)
   orthanc orthanc-dicomweb nginx openssl
   # sample data, tests and benchmarks
   dcmtk python3 python3-pydicom python3-numpy python3-requests python3-websocket
-  chromium zbar-tools sqlite3 curl procps
+  chromium zbar-tools sqlite3 curl procps poppler-utils python3-jsonschema
 )
 
 missing=()

@@ -63,13 +63,16 @@ class StudyEventsSurviveACrashTest(unittest.TestCase):
             return rows[0][0] if rows else None
         return h.wait_until(probe, timeout, interval=0.05, message="no %s event for %s" % (kind, uid))
 
-    def nothing_followed(self, site, uid, seq, order_statuses=("scheduled",)):
+    def nothing_followed(self, site, uid, seq, order_statuses=("scheduled",), reports_at_most=0):
         """At the kill: every consumer's cursor is before the event, and none of its work exists.
         `order_statuses`: what the order may be at the kill (the study's earlier "indexed" event
-        may already have made it in-progress when the kill follows the "stable" one)."""
+        may already have made it in-progress when the kill follows the "stable" one), and
+        `reports_at_most` (that event may already have put the study in the reading queue)."""
         cursors = dict(read_db(site.database_path, "SELECT consumer, seq FROM study_event_cursors"))
         self.assertEqual(sorted(cursors), ["auto-share", "consent-marks", "order-arrival", "patient-link",
-                                           "stored-report"])
+                                           "reading-queue", "stored-report"])
+        self.assertLessEqual(read_db(site.database_path, "SELECT count(*) FROM reports WHERE study_uid = ?",
+                                     (uid,))[0][0], reports_at_most)
         self.assertTrue(all(c < seq for c in cursors.values()), cursors)
         self.assertEqual(read_db(site.database_path, "SELECT count(*) FROM share_studies WHERE study_uid = ?",
                                  (uid,))[0][0], 0)
@@ -100,6 +103,11 @@ class StudyEventsSurviveACrashTest(unittest.TestCase):
         order = site.admin.get(site.url + "/bridge/orders/%d" % self.order_id, timeout=30).json()
         self.assertEqual(order["status"], "completed")
         self.assertEqual([s["study_uid"] for s in order["studies"]], [uid])
+        # The study fulfils an order: it is in the reading queue once, with its order.
+        reports = read_db(site.database_path, "SELECT id, order_id FROM reports WHERE study_uid = ?", (uid,))
+        self.assertEqual([r[1] for r in reports], [self.order_id])
+        self.assertEqual(read_db(site.database_path, "SELECT count(*) FROM report_changes WHERE report_id = ? "
+                                 "AND kind = 'queued'", (reports[0][0],))[0][0], 1)
         for action in ("order.started", "order.completed"):
             events = site.admin.get(site.url + "/bridge/audit", params={"action": action, "study_uid": uid},
                                     timeout=30).json()["events"]
@@ -112,7 +120,7 @@ class StudyEventsSurviveACrashTest(unittest.TestCase):
         seq = self.wait_for_event(site, uid, "stable")
         site.process.kill()  # SIGKILL: no chance to finish anything
         site.process.wait(10)
-        self.nothing_followed(site, uid, seq, order_statuses=("scheduled", "in-progress"))
+        self.nothing_followed(site, uid, seq, order_statuses=("scheduled", "in-progress"), reports_at_most=1)
         self.restart(site, delay_ms=0)
         self.assert_exactly_once(site, uid, "stable-1")
         # A second restart changes nothing.
