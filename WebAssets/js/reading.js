@@ -206,6 +206,7 @@ function Queue({ me, canAssign, viewer }) {
   return html`<div>
     <div class="hb-page-head">
       <h1>${t('reading.title')}</h1>
+      <a class="hb-button hb-button-small" id="templates-link" href="/bridge/app/report-templates.html">${t('reading.templates')}</a>
       <p id="live-status" class=${'hb-muted hb-live hb-live-' + live.mode} aria-live="polite">${liveText}</p>
     </div>
     <div id="page-error" class="hb-alert hb-alert-error" role="alert" hidden=${!error}>${error}</div>

@@ -6,7 +6,9 @@
      markup-laden finding), the draft autosaved, Sign with the password
      again, the signature and its SHA-256 shown;
   3. the patient's share page at 390x844 shows the final report (impression,
-     the PDF link) as text, no wider than the phone.
+     the PDF link) as text, no wider than the phone;
+  4. an administrator edits a template: an unknown field type refused by
+     name, then a new version listed (the first one unchanged).
 
 Screenshots in build/test-artifacts/ (reports-*.png).
 """
@@ -238,6 +240,44 @@ class ReportsBrowserTest(unittest.TestCase):
         self.assertEqual(b.csp_violations(), [])
         self.assertEqual(b.problems, [], "console errors on the patient's page")
 
+
+    # --- 4. the templates ----------------------------------------------------------
+
+    def test_4_admin_edits_a_template_into_a_new_version(self):
+        b = self.browser
+        b.set_viewport(1366, 900)
+        self.sign_in(h.ADMIN_USER, h.DEFAULT_ADMIN_PASSWORD)
+        b.navigate(self.site.url + "/bridge/app/reading.html")
+        self.wait_js("!!document.getElementById('templates-link')", 20, "the queue's link to the templates")
+        b.click("#templates-link")
+        self.wait_js("document.querySelectorAll('#templates-body tr').length >= 5", 20, "the shipped templates")
+        row = "#templates-body tr[data-template=\"us-abdomen\"]"
+        self.assertEqual(b.evaluate("document.querySelector('%s .hb-template-version').textContent" % row), "1")
+        b.click(row + " .hb-template-edit")
+        self.wait_js("!!document.getElementById('template-json')", 10, "the template editor")
+        current = json.loads(b.evaluate("document.getElementById('template-json').value"))
+        self.assertEqual(current["name"], "Ultrasound abdomen")
+        wrong = dict(current, sections=current["sections"] + [{"id": "score", "label": "Score", "type": "slider"}])
+        b.type_into("#template-json", json.dumps(wrong))
+        b.click("#template-save")
+        self.wait_js("/slider/.test(document.getElementById('template-error').textContent)", 15,
+                     "the unknown field type named")
+        b.problems[:] = [p for p in b.problems if "400" not in p]  # the refused save, expected
+        right = dict(current, sections=current["sections"] + [
+            {"id": "spleen", "label": "Spleen <size>", "type": "choice", "options": ["Normal", "Enlarged"]}])
+        b.type_into("#template-json", json.dumps(right))
+        b.click("#template-save")
+        self.wait_js("document.querySelector('%s .hb-template-version').textContent === '2'" % row, 15,
+                     "the template's second version listed")
+        self.assertIn("version 2", b.evaluate("document.getElementById('page-notice').textContent"))
+        self.assertIn("Spleen <size>", self.body_text(), "the new section's label is not shown as text")
+        served = self.site.admin.get(self.site.url + "/bridge/report-templates/us-abdomen", timeout=30).json()
+        self.assertEqual((served["version"], served["sections"][-1]["id"]), (2, "spleen"))
+        first = self.site.admin.get(self.site.url + "/bridge/report-templates/us-abdomen", params={"version": 1},
+                                    timeout=30).json()
+        self.assertNotIn("spleen", [x["id"] for x in first["sections"]], "version 1 changed")
+        self.shot("templates-1366x900", full_page=True)
+        self.assert_clean("on the templates page")
 
 if __name__ == "__main__":
     unittest.main()
