@@ -354,6 +354,22 @@ class ReportsTest(unittest.TestCase):
         self.assertNotIn(rid, [x["id"] for x in self.ok(self.rad_a.get(self.url("/bridge/reports/queue"),
                                                                           timeout=30))["reports"]])
 
+    def test_report_lists_the_patients_prior_studies(self):
+        patient = {"PatientID": "RPT-PRIOR-1", "PatientName": "PRIOR^PAUL", "PatientBirthDate": "19600101",
+                   "PatientSex": "M"}
+        old = self.store("prior-old", patient=patient, StudyDate="20250101", StudyDescription="CT chest 2025")
+        new = self.store("prior-new", patient=patient, StudyDate="20261120", StudyDescription="CT chest 2026")
+        old_id, new_id = self.queued(old)["id"], self.queued(new)["id"]
+        report = self.ok(self.rad_a.get(self.url("/bridge/reports/%d" % new_id), timeout=30))
+        priors = report["priors"]
+        self.assertEqual([p["uid"] for p in priors], [old], priors)
+        self.assertEqual(priors[0]["date"], "2025-01-01")
+        self.assertEqual(priors[0]["description"], "CT chest 2025")
+        self.assertEqual(priors[0]["report"], {"id": old_id, "status": "unread"})
+        self.assertTrue(report["patient"]["registry_id"], "no registry patient for the prior lookup")
+        # Nothing of the study list for roles that only read final reports.
+        self.assertEqual(self.reception.get(self.url("/bridge/reports/%d" % new_id), timeout=30).status_code, 403)
+
     def check_diagnostic_report(self, fhir, status, uid, digest, pdf):
         self.assertEqual(fhir["resourceType"], "DiagnosticReport")
         self.assertEqual(fhir["status"], status)
