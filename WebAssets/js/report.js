@@ -36,8 +36,7 @@ function Facts({ report }) {
       <span class="hb-subtext hb-id">${str(patient.id)} \u00b7 ${str(patient.birth_date)} \u00b7 ${formatSex(patient.sex)}</span></dd>
     <dt>${t('reporting.study')}</dt><dd><span id="study-description">${str(study.description) || modalities}</span>
       <span class="hb-subtext">${modalities} \u00b7 ${str(study.date)} \u00b7 ${str(study.accession_number)}</span></dd>
-    <dt>${t('reporting.priorityDue')}</dt><dd>${t('reading.priority.' + (str(report.priority) || 'routine'))} \u00b7
-      <time datetime=${str(report.due_at)}>${formatDateTime(report.due_at)}</time>
+    <dt>${t('reporting.priorityDue')}</dt><dd>${t('reading.priority.' + (str(report.priority) || 'routine')) + ' \u00b7 '}<time datetime=${str(report.due_at)}>${formatDateTime(report.due_at)}</time>
       ${report.overdue ? html` <span class="hb-badge hb-badge-small hb-badge-error">${t('reading.overdue')}</span>` : null}</dd>
     <dt>${t('reporting.statusLabel')}</dt><dd><span id="report-status" data-status=${str(report.status)}>${t('reporting.status.' + str(report.status))}</span>
       ${report.assigned_to ? html` \u00b7 ${t('reporting.readBy', { user: str(report.assigned_to) })}` : null}</dd>
@@ -207,6 +206,8 @@ function Editor({ initial, templates, viewer }) {
   const [error, setError] = useState('');
   const [signing, setSigning] = useState(false);
   const [notice, setNotice] = useState('');
+  const [amending, setAmending] = useState(false);
+  const [amendReason, setAmendReason] = useState('');
   const timer = useRef(null);
   const pending = useRef(null);
 
@@ -269,10 +270,12 @@ function Editor({ initial, templates, viewer }) {
     } catch (e) { setError(describeError(e)); }
   }
 
-  async function amend() {
-    const reason = window.prompt(t('reporting.amendReason'));
-    if (!reason) return;
-    await post('amend', { reason: reason });
+  async function amend(e) {
+    e.preventDefault();
+    if (!amendReason.trim()) return;
+    await post('amend', { reason: amendReason.trim() });
+    setAmending(false);
+    setAmendReason('');
   }
 
   function flushThenSign() {
@@ -298,9 +301,17 @@ function Editor({ initial, templates, viewer }) {
         ${viewer && report.study && viewerUrl(report.study.uid) ? html`<a class="hb-button" id="open-viewer" href=${viewerUrl(report.study.uid)} target="_blank" rel="noopener">${t('reporting.openViewer')}</a>` : null}
         ${version && version.signed ? html`<a class="hb-button" id="print-report" href=${printHref} target="_blank" rel="noopener">${t('reporting.print')}</a>` : null}
         ${report.may && report.may.release ? html`<button type="button" class="hb-button" id="release" onClick=${function () { post('release'); }}>${t('reading.release')}</button>` : null}
-        ${report.may && report.may.amend ? html`<button type="button" class="hb-button" id="amend" onClick=${amend}>${t('reporting.amend')}</button>` : null}
+        ${report.may && report.may.amend && !amending ? html`<button type="button" class="hb-button" id="amend" onClick=${function () { setAmending(true); }}>${t('reporting.amend')}</button>` : null}
       </div>
     </div>
+    ${amending && report.may && report.may.amend ? html`<form class="hb-section hb-card hb-no-print" id="amend-form" onSubmit=${amend}>
+      <div class="hb-field"><label for="amend-reason">${t('reporting.amendReason')}</label>
+        <input id="amend-reason" type="text" maxlength="500" required value=${amendReason}
+               onInput=${function (e) { setAmendReason(e.target.value); }} /></div>
+      <div class="hb-form-actions">
+        <button type="submit" class="hb-button hb-button-primary" id="amend-start" disabled=${!amendReason.trim()}>${t('reporting.amendStart')}</button>
+        <button type="button" class="hb-button" onClick=${function () { setAmending(false); }}>${t('common.cancel')}</button>
+      </div></form>` : null}
     <div id="page-error" class="hb-alert hb-alert-error" role="alert" hidden=${!error}>${error}</div>
     <div id="page-notice" class="hb-alert hb-alert-ok" role="status" hidden=${!notice}>${notice}</div>
     ${report.study && report.study.gone ? html`<div class="hb-alert hb-alert-warn">${t('reporting.gone')}</div>` : null}

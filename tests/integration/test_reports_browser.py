@@ -8,7 +8,10 @@
   3. the patient's share page at 390x844 shows the final report (impression,
      the PDF link) as text, no wider than the phone;
   4. an administrator edits a template: an unknown field type refused by
-     name, then a new version listed (the first one unchanged).
+     name, then a new version listed (the first one unchanged);
+  5. an amendment from the editor: reason, addendum autosaved, signed again,
+     two versions with their hashes; the patient's page shows the amended
+     report with its note.
 
 Screenshots in build/test-artifacts/ (reports-*.png).
 """
@@ -278,6 +281,53 @@ class ReportsBrowserTest(unittest.TestCase):
         self.assertNotIn("spleen", [x["id"] for x in first["sections"]], "version 1 changed")
         self.shot("templates-1366x900", full_page=True)
         self.assert_clean("on the templates page")
+
+    # --- 5. an amendment from the editor -----------------------------------------------
+
+    def test_5_amendment_from_the_editor_replaces_the_patients_report(self):
+        rid = self.ids[0]
+        h.wait_until(lambda: self.rad_a.get(self.site.url + "/bridge/reports/%d" % rid, timeout=30).json()["status"]
+                     == "final", 90, message="report %d is not final (test 2 signs it)" % rid)
+        b = self.browser
+        b.set_viewport(1366, 900)
+        self.sign_in("dr.a", PASSWORD)
+        b.navigate(self.site.url + "/bridge/app/report.html?id=%d" % rid)
+        self.wait_js("!!document.getElementById('amend')", 20, "the Amend button on a final report")
+        b.click("#amend")
+        self.wait_js("!!document.getElementById('amend-reason')", 10, "the amendment form")
+        b.type_into("#amend-reason", "Size <corrected>")
+        b.click("#amend-start")
+        self.wait_js("!!document.getElementById('addendum')", 15, "the addendum draft")
+        self.assertIn("Size <corrected>", self.body_text())
+        addendum = "The mass measures <b>3.5 cm</b>, not 3 cm."
+        b.type_into("#addendum", addendum)
+        self.wait_js("document.getElementById('save-state').dataset.state === 'saved'", 15, "the addendum autosaved")
+        b.click("#sign")
+        self.wait_js("document.getElementById('sign-dialog') && document.getElementById('sign-dialog').open", 10,
+                     "the sign dialog open")
+        b.type_into("#sign-password", PASSWORD)
+        b.click("#sign-submit")
+        self.wait_js("document.getElementById('report-status').dataset.status === 'amended' && "
+                     "document.querySelectorAll('#versions-table tbody tr').length === 2 && "
+                     "!!document.getElementById('stored')", 30, "the amendment signed and stored")
+        hashes = b.evaluate("Array.prototype.map.call(document.querySelectorAll('#versions-table .hb-hash'),"
+                            " function (e) { return e.textContent; })")
+        self.assertEqual(len(set(hashes)), 2, hashes)
+        self.assertEqual(b.evaluate("document.getElementById('addendum-text').textContent"), addendum)
+        self.shot("editor-amended-1366x900", full_page=True)
+        self.assert_clean("on the amended report")
+
+        # The patient's page now shows the amended report, with its note and the addendum.
+        report = self.rad_a.get(self.site.url + "/bridge/reports/%d" % rid, timeout=30).json()
+        share = self.site.admin.post(self.site.url + "/bridge/shares", timeout=30, json={
+            "study": report["study"]["orthanc_id"], "consent_attested": True}).json()
+        phone = self.site.session()
+        r = phone.post(share["url"], data={"pin": share["pin"]}, allow_redirects=False, timeout=30)
+        self.assertIn(r.status_code, (301, 302, 303), r.text[:300])
+        shown = phone.get(self.site.url + "/s/api/share", timeout=30).json()["studies"][0]["report"]
+        self.assertEqual((shown["status"], shown["amended"], shown["version"]), ("amended", True, 2))
+        self.assertEqual(shown["addendum"], addendum)
+        self.assertIn("replaces the earlier one", shown["note"])
 
 if __name__ == "__main__":
     unittest.main()

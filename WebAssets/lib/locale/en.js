@@ -878,6 +878,7 @@ export default {
   'reporting.addendum': 'Addendum',
   'reporting.amend': 'Amend',
   'reporting.amendReason': 'Why is the report amended?',
+  'reporting.amendStart': 'Start the addendum',
   'reporting.amendingBecause': 'Amendment: {reason}',
   'reporting.critical': 'Critical finding',
   'reporting.criticalFlag': 'This report has a critical finding',
