@@ -265,6 +265,18 @@ void RegisterReportRoutes(Router& router, ReportRoutesContext context) {
     return HttpResponse::Json(answer);
   });
 
+  // Whom a study can be assigned to: the active radiologists.
+  router.Add("GET", "/bridge/reports/radiologists", kReaders, [r](const RouteContext& ctx) {
+    RejectUnknownParameters(ctx.request, {});
+    r->c.service.Permissions().Permit(ctx.identity, ReportAction::kReadQueue, nullptr);
+    Json::Value answer(Json::objectValue);
+    answer["radiologists"] = Json::Value(Json::arrayValue);
+    if (r->c.radiologists) {
+      for (const std::string& name : r->c.radiologists()) answer["radiologists"].append(name);
+    }
+    return HttpResponse::Json(answer);
+  });
+
   // The reports of a study or patient (every staff role; final ones only for
   // technicians and reception).
   router.Add("GET", "/bridge/reports", kStaff, [r](const RouteContext& ctx) {

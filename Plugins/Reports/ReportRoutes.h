@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "Common/Router.h"
 #include "Index/StudyIndexStore.h"
@@ -23,6 +24,8 @@ struct ReportRoutesContext {
   // The registry patient and national ID of a study ("" when unknown), for
   // the patient's prior studies here and at peer sites.
   std::function<std::pair<std::string, std::string>(const StudyRecord&)> registryPatient;
+  // The user names of the active radiologists (whom a study can be assigned to).
+  std::function<std::vector<std::string>()> radiologists;
 };
 
 void RegisterReportRoutes(Router& router, ReportRoutesContext context);

@@ -45,8 +45,15 @@ ReportsModule::ReportsModule(const ModuleContext& context, const ReportsSettings
   delivery_ = std::make_unique<ReportDelivery>(*service_, context.orthanc, orders_.get(), context.site,
                                                settings_, feed_, context.audit, context.leases);
   portal_ = std::make_unique<ReportsPortal>(*service_);
+  const auto radiologists = [users] {
+    std::vector<std::string> names;
+    for (const User& user : users->List()) {
+      if (!user.disabled && user.role == Role::kRadiologist) names.push_back(user.username);
+    }
+    return names;
+  };
   RegisterReportRoutes(context.router, ReportRoutesContext{*service_, *delivery_, feed_, needs.studies,
-                                                           needs.registryPatient});
+                                                           needs.registryPatient, radiologists});
   if (needs.pipeline != nullptr) {
     feeder_ = std::make_unique<ReadingQueueFeeder>(*service_);
     needs.pipeline->Add(*feeder_, StudyEventStage::kAct);

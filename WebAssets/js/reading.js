@@ -9,6 +9,7 @@
  *   GET  /bridge/reports/queue?...          the list and its change number
  *   GET  /bridge/reports/changes?since&wait the live updates
  *   POST /bridge/reports/{id}/claim|release|assign
+ *   GET  /bridge/reports/radiologists       whom a study can be assigned to (administrators, leads)
  * Server strings are Preact text children (never HTML).
  */
 import { api, describeError } from '../lib/api.js';
@@ -54,7 +55,7 @@ function StatusBadge({ status }) {
   return html`<span class=${'hb-badge hb-badge-small' + (tone ? ' hb-badge-' + tone : '')} data-status=${s}>${t('reporting.status.' + s)}</span>`;
 }
 
-function Row({ report, me, canAssign, onAction, busy, viewer }) {
+function Row({ report, me, canAssign, onAction, busy, viewer, assigning, radiologists, onAssigning }) {
   const study = report.study || {};
   const patient = report.patient || {};
   const mine = report.assigned_to && report.assigned_to === me;
@@ -77,8 +78,19 @@ function Row({ report, me, canAssign, onAction, busy, viewer }) {
           onClick=${function () { onAction(report, 'claim'); }}>${t('reading.claim')}</button>` : null}
       ${mine && !finished ? html`<button type="button" class="hb-button hb-button-small hb-release" disabled=${busy}
           onClick=${function () { onAction(report, 'release'); }}>${t('reading.release')}</button>` : null}
-      ${canAssign && !finished ? html`<button type="button" class="hb-button hb-button-small hb-assign" disabled=${busy}
-          onClick=${function () { onAction(report, 'assign'); }}>${t('reading.assign')}</button>` : null}
+      ${canAssign && !finished && !assigning ? html`<button type="button" class="hb-button hb-button-small hb-assign" disabled=${busy}
+          onClick=${function () { onAssigning(report.id); }}>${t('reading.assign')}</button>` : null}
+      ${canAssign && !finished && assigning ? html`<form class="hb-assign-form" onSubmit=${function (e) {
+          e.preventDefault();
+          onAction(report, 'assign', e.target.elements.user.value);
+        }}>
+        <label class="hb-visually-hidden" for=${'assign-' + report.id}>${t('reading.assignTo')}</label>
+        <select id=${'assign-' + report.id} name="user" class="hb-assign-user">${radiologists.map(function (name) {
+          return html`<option value=${name} selected=${name === report.assigned_to}>${name}</option>`;
+        })}</select>
+        <button type="submit" class="hb-button hb-button-small hb-button-primary hb-assign-submit" disabled=${busy || !radiologists.length}>${t('reading.assign')}</button>
+        <button type="button" class="hb-button hb-button-small" onClick=${function () { onAssigning(0); }}>${t('common.cancel')}</button>
+      </form>` : null}
       <a class="hb-button hb-button-small hb-open" href=${open}>${t('reading.open')}</a>
       ${viewer && viewerUrl(study.uid) ? html`<a class="hb-button hb-button-small hb-viewer-link" href=${viewerUrl(study.uid)}
           target="_blank" rel="noopener" title=${t('viewer.openTitle')}>${t('viewer.open')}</a>` : null}
@@ -127,6 +139,8 @@ function Queue({ me, canAssign, viewer }) {
   const [notice, setNotice] = useState('');
   const [live, setLive] = useState({ mode: 'starting', at: null });
   const [busy, setBusy] = useState(false);
+  const [assigning, setAssigning] = useState(0);
+  const [radiologists, setRadiologists] = useState([]);
   const filtersRef = useRef(filters);
   const seqRef = useRef(-1);
 
@@ -181,14 +195,20 @@ function Queue({ me, canAssign, viewer }) {
     return function () { stopped = true; };
   }, []);
 
-  async function act(report, action) {
+  useEffect(function () {
+    if (!canAssign) return;
+    api('/bridge/reports/radiologists').then(function (answer) {
+      setRadiologists(Array.isArray(answer && answer.radiologists) ? answer.radiologists.map(str) : []);
+    }, function (e) { setError(describeError(e)); });
+  }, []);
+
+  async function act(report, action, user) {
     setBusy(true);
     setNotice('');
     try {
       if (action === 'assign') {
-        const user = window.prompt(t('reading.assignTo'), str(report.assigned_to));
-        if (!user) { setBusy(false); return; }
-        await api('/bridge/reports/' + report.id + '/assign', { method: 'POST', body: { user: user.trim() } });
+        await api('/bridge/reports/' + report.id + '/assign', { method: 'POST', body: { user: str(user) } });
+        setAssigning(0);
       } else {
         await api('/bridge/reports/' + report.id + '/' + action, { method: 'POST' });
       }
@@ -223,7 +243,8 @@ function Queue({ me, canAssign, viewer }) {
         <th scope="col"><span class="hb-visually-hidden">${t('reading.col.actions')}</span></th>
       </tr></thead>
       <tbody id="queue-body">${reports.map(function (r) {
-        return html`<${Row} key=${r.id} report=${r} me=${me} canAssign=${canAssign} onAction=${act} busy=${busy} viewer=${viewer} />`;
+        return html`<${Row} key=${r.id} report=${r} me=${me} canAssign=${canAssign} onAction=${act} busy=${busy} viewer=${viewer}
+          assigning=${assigning === r.id} radiologists=${radiologists} onAssigning=${setAssigning} />`;
       })}</tbody>
     </table></div>` : null}
   </div>`;

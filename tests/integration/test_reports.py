@@ -518,6 +518,12 @@ class ReportsTest(unittest.TestCase):
         self.assertEqual(self.ok(self.rad_b.get(self.url("/bridge/reports/%d/fhir" % rid), params={"version": 1},
                                                 timeout=30))["status"], "preliminary")
 
+    def test_radiologists_to_assign_to(self):
+        names = self.ok(self.rad_a.get(self.url("/bridge/reports/radiologists"), timeout=30))["radiologists"]
+        self.assertTrue({"dr.a", "dr.b", "dr.res"} <= set(names), names)
+        self.assertFalse({"desk", "tech", h.ADMIN_USER} & set(names), names)  # other roles are not offered
+        self.assertEqual(self.reception.get(self.url("/bridge/reports/radiologists"), timeout=30).status_code, 403)
+
     def test_assign_and_release(self):
         uid = self.store("assign")
         rid = self.queued(uid)["id"]

@@ -11,7 +11,9 @@
      name, then a new version listed (the first one unchanged);
   5. an amendment from the editor: reason, addendum autosaved, signed again,
      two versions with their hashes; the patient's page shows the amended
-     report with its note.
+     report with its note;
+  6. an administrator assigns a study from the queue to a radiologist chosen
+     from the active ones.
 
 Screenshots in build/test-artifacts/ (reports-*.png).
 """
@@ -328,6 +330,31 @@ class ReportsBrowserTest(unittest.TestCase):
         self.assertEqual((shown["status"], shown["amended"], shown["version"]), ("amended", True, 2))
         self.assertEqual(shown["addendum"], addendum)
         self.assertIn("replaces the earlier one", shown["note"])
+
+    # --- 6. assigning from the queue -------------------------------------------------
+
+    def test_6_administrator_assigns_a_study_from_the_queue(self):
+        b = self.browser
+        b.set_viewport(1366, 768)
+        self.sign_in(h.ADMIN_USER, h.DEFAULT_ADMIN_PASSWORD)
+        b.navigate(self.site.url + "/bridge/app/reading.html")
+        rid = self.ids[1]
+        self.wait_js("!!%s && !!%s.querySelector('.hb-assign')" % (self.row(rid), self.row(rid)), 30,
+                     "the queue with Assign")
+        b.click("#queue-body tr[data-report=\"%d\"] .hb-assign" % rid)
+        self.wait_js("%s.querySelectorAll('select.hb-assign-user option').length >= 2" % self.row(rid), 10,
+                     "the radiologists to choose from")
+        names = b.evaluate("Array.prototype.map.call(%s.querySelectorAll('select.hb-assign-user option'),"
+                           " function (o) { return o.value; })" % self.row(rid))
+        self.assertEqual(names, ["dr.a", "dr.b"], "only the active radiologists are offered")
+        b.evaluate("(function(){var s=%s.querySelector('select.hb-assign-user'); s.value='dr.b';})()" % self.row(rid))
+        b.click("#queue-body tr[data-report=\"%d\"] .hb-assign-submit" % rid)
+        self.wait_js("%s.querySelector('.hb-reader').textContent.trim() === 'dr.b'" % self.row(rid), 15,
+                     "the study assigned to dr.b")
+        self.assertEqual(self.rad_b.get(self.site.url + "/bridge/reports/%d" % rid, timeout=30).json()["assigned_to"],
+                         "dr.b")
+        self.shot("queue-assigned-1366x768")
+        self.assert_clean("on the queue after assigning")
 
 if __name__ == "__main__":
     unittest.main()

@@ -827,7 +827,7 @@ export default {
   'reading.claim': 'Claim',
   'reading.release': 'Release',
   'reading.assign': 'Assign',
-  'reading.assignTo': 'Give this study to which radiologist (user name)?',
+  'reading.assignTo': 'Radiologist to read this study',
   'reading.open': 'Open',
   'reading.done.claim': 'You are reading the study of {patient}.',
   'reading.done.release': 'The study of {patient} is back in the queue.',
