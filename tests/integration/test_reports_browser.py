@@ -13,7 +13,9 @@
      two versions with their hashes; the patient's page shows the amended
      report with its note;
   6. an administrator assigns a study from the queue to a radiologist chosen
-     from the active ones.
+     from the active ones;
+  7. a critical finding: signing is refused until the editor records to whom
+     it was told, then the report is signed and the record audited.
 
 Screenshots in build/test-artifacts/ (reports-*.png).
 """
@@ -355,6 +357,58 @@ class ReportsBrowserTest(unittest.TestCase):
                          "dr.b")
         self.shot("queue-assigned-1366x768")
         self.assert_clean("on the queue after assigning")
+
+    # --- 7. a critical finding ----------------------------------------------------------
+
+    def test_7_critical_finding_must_be_told_before_signing(self):
+        path = h.make_variant(h.sample("CT_small.dcm"), os.path.join(self.tmp, "ct-critical.dcm"),
+                              PatientName="CRITICAL^CARL", PatientID="RB-CRIT", StudyDescription="CT head",
+                              StudyDate="20261121", AccessionNumber="RBCRIT")
+        self.assertEqual(self.site.upload(path).status_code, 200)
+        rid = self.queued(h.expected_study(path)["study_uid"])["id"]
+        b = self.browser
+        b.set_viewport(1366, 900)
+        self.sign_in("dr.b", PASSWORD + "b")
+        b.navigate(self.site.url + "/bridge/app/report.html?id=%d" % rid)
+        self.wait_js("!!document.getElementById('start')", 20, "the report page offering to start")
+        b.click("#start")
+        self.wait_js("!!document.getElementById('section-findings')", 20, "the draft's sections")
+        b.type_into("#section-findings", "Large acute subdural haematoma with midline shift.")
+        b.type_into("#section-impression", "Acute subdural haematoma: neurosurgical emergency.")
+        b.click("#critical")
+        self.wait_js("!!document.getElementById('critical-box') && "
+                     "document.getElementById('save-state').dataset.state === 'saved'", 15,
+                     "the critical flag saved and its record asked for")
+        # Signing before the finding was told is refused.
+        b.click("#sign")
+        self.wait_js("document.getElementById('sign-dialog') && document.getElementById('sign-dialog').open", 10,
+                     "the sign dialog open")
+        b.type_into("#sign-password", PASSWORD + "b")
+        b.click("#sign-submit")
+        self.wait_js("/communicated/.test(document.getElementById('sign-error').textContent)", 15,
+                     "signing refused until the finding is told")
+        b.problems[:] = [p for p in b.problems if "400" not in p]  # the refused sign-off, expected
+        b.evaluate("document.getElementById('sign-dialog').close()")
+        b.evaluate("document.getElementById('sign-dialog').dispatchEvent(new Event('cancel'))")
+        b.type_into("#critical-to", "Dr <Ward> (neurosurgery)")
+        b.click("#critical-submit")
+        self.wait_js("!!document.getElementById('critical-list') && "
+                     "/Dr <Ward> \\(neurosurgery\\)/.test(document.getElementById('critical-list').textContent)", 15,
+                     "the communication recorded")
+        b.click("#sign")
+        self.wait_js("document.getElementById('sign-dialog') && document.getElementById('sign-dialog').open", 10,
+                     "the sign dialog open again")
+        b.type_into("#sign-password", PASSWORD + "b")
+        b.click("#sign-submit")
+        self.wait_js("document.getElementById('report-status').dataset.status === 'final'", 30, "signed")
+        report = self.rad_b.get(self.site.url + "/bridge/reports/%d" % rid, timeout=30).json()
+        self.assertTrue(report["critical"])
+        self.assertEqual(report["critical_communications"][0]["to"], "Dr <Ward> (neurosurgery)")
+        events = self.site.admin.get(self.site.url + "/bridge/audit", params={"action": "report.critical_communicated"},
+                                     timeout=30).json()["events"]
+        self.assertEqual(len(events), 1, events)
+        self.shot("editor-critical-1366x900", full_page=True)
+        self.assert_clean("on the critical report")
 
 if __name__ == "__main__":
     unittest.main()
