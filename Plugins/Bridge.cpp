@@ -23,6 +23,7 @@ Json::Value ModuleSwitches(const Configuration& config) {
   modules["Orders"] = config.orders.enabled;
   modules["Reports"] = config.reports.enabled;
   modules["Security"] = true;
+  modules["Router"] = config.router.enabled;
   return modules;
 }
 }  // namespace
@@ -73,6 +74,12 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
             std::optional<Patient> patient = id.empty() ? std::nullopt : registry.Patients().Find(id);
             return std::make_pair(id, patient ? patient->nationalId : std::string());
           }});
+  router_module_ = &Add<RouterModule>(context_, config_.router,
+                                      RouterModuleNeeds{index.Studies(), pipeline,
+                                                        [&registry, decide](const StudyRecord& study) {
+                                                          return decide(registry.RegistryPatientOf(study));
+                                                        },
+                                                        nullptr});
   security_ = &security;
   index_ = &index;
 
@@ -121,6 +128,7 @@ void Bridge::RecordStart() {
   started.detail["modules"]["Federation"] = config_.federation.enabled;
   started.detail["modules"]["Consent"] = config_.consent.enabled;
   started.detail["modules"]["Shares"] = config_.shares.enabled;
+  started.detail["modules"]["Router"] = config_.router.enabled;
   started.detail["watch_folders"] = static_cast<Json::UInt64>(config_.watchFolders.folders.size());
   started.detail["remote_access"] = config_.orthanc.remoteAccessAllowed;
   started.detail["syslog"] = config_.audit.syslogEnabled;

@@ -25,6 +25,7 @@
 #include "Orders/OrdersModule.h"
 #include "Registry/RegistryModule.h"
 #include "Reports/ReportsModule.h"
+#include "Router/RouterModule.h"
 #include "Security/SecurityModule.h"
 #include "Share/ShareModule.h"
 
@@ -92,6 +93,7 @@ class Bridge {
   SecurityModule* security_ = nullptr;
   IndexModule* index_ = nullptr;
   OrdersModule* orders_ = nullptr;
+  RouterModule* router_module_ = nullptr;
 };
 
 }  // namespace HospitalBridge

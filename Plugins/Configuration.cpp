@@ -19,6 +19,7 @@ Configuration LoadConfiguration(const Json::Value& orthanc) {
   config.security = ReadSecuritySettings(read);
   config.viewer = ReadViewerSettings(read);
   config.reports = ReadReportsSettings(read);
+  config.router = ReadRouterSettings(read);
   return config;
 }
 

@@ -14,6 +14,7 @@
 #include "Orders/OrdersSettings.h"
 #include "Registry/RegistrySettings.h"
 #include "Reports/ReportsSettings.h"
+#include "Router/RouterSettings.h"
 #include "Security/SecuritySettings.h"
 #include "Share/ShareSettings.h"
 #include "Viewer/ViewerSettings.h"
@@ -32,6 +33,7 @@ struct Configuration : SiteSettings {
   SecuritySettings security;
   ViewerSettings viewer;
   ReportsSettings reports;
+  RouterSettings router;
 
   const SiteSettings& Site() const { return *this; }
 };

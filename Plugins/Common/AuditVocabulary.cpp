@@ -109,6 +109,16 @@ const std::vector<AuditAction>& AuditActions() {
        "Read the report"},
       {"report.template_changed", "reports", "110110", "Patient Record", "U", "", "",
        "Report template changed", "A report template was changed"},
+      // The router hands images and reports to other systems (Export); a
+      // study a rule selected but the patient's consent kept home is said too.
+      {"router.delivered", "router", kExport, kExportName, "R", "", "", "Study delivered elsewhere",
+       "Sent a copy of the images or report to another system"},
+      {"router.failed", "router", kExport, kExportName, "R", "", "", "Delivery failed",
+       "Tried to send a copy of the images or report to another system"},
+      {"router.withheld", "router", kExport, kExportName, "R", "", "", "Study kept home (consent)",
+       "Did not send the images elsewhere, as the patient asked"},
+      {"router.changed", "router", kExport, kExportName, "R", "", "", "Router queue changed",
+       "Changed what is sent to other systems"},
       {"request.refused", "security", kAlert, kAlertName, "E", "", "", "Request refused",
        "A request was refused"},
       {"system.started", "system", "110100", "Application Activity", "E", "110120", "Application Start",

@@ -29,6 +29,7 @@ export const NAV = [
   { id: 'orders', href: '/bridge/app/orders.html', ready: true },
   // The reading queue and the report editor: radiologists read and sign; administrators assign.
   { id: 'reading', href: '/bridge/app/reading.html', ready: true, roles: ['admin', 'radiologist'] },
+  { id: 'router', href: '/bridge/app/router.html', ready: true, roles: ['admin', 'radiologist', 'technician'] },
   { id: 'audit', href: '/bridge/app/audit.html', ready: true, roles: ['admin'] },
   { id: 'users', href: '/bridge/app/users.html', ready: false, roles: ['admin'] },
   { id: 'explorer', href: '/app/explorer.html', ready: true, external: true }

@@ -140,7 +140,7 @@ class Http:
 # ---------------------------------------------------------------------------------------------
 # one Orthanc run
 
-def orthanc_config(run_dir, http_port, dicom_port, plugin, iterations):
+def orthanc_config(run_dir, http_port, dicom_port, plugin, iterations, route_url=None):
     cfg = {
         "Name": "HB-BENCH",
         "StorageDirectory": os.path.join(run_dir, "storage"),
@@ -170,6 +170,12 @@ def orthanc_config(run_dir, http_port, dicom_port, plugin, iterations):
                 "PasswordHashIterations": iterations,
             },
         }
+        if route_url:
+            # --route-url: the router sends every complete study to that DICOMweb server.
+            cfg["HospitalBridge"]["Modules"]["Router"] = True
+            cfg["HospitalBridge"]["Router"] = {
+                "Destinations": [{"Name": "bench", "Type": "dicomweb", "Url": route_url}],
+                "Rules": [{"Name": "all", "Destinations": ["bench"]}]}
     return cfg
 
 
@@ -199,7 +205,7 @@ class OrthancRun:
         os.makedirs(os.path.join(self.run_dir, "index"))
         self.http_port, self.dicom_port = two_free_ports()
         cfg = orthanc_config(self.run_dir, self.http_port, self.dicom_port, self.plugin,
-                             self.args.hash_iterations)
+                             self.args.hash_iterations, self.args.route_url)
         cfg_path = os.path.join(self.run_dir, "orthanc.json")
         with open(cfg_path, "w") as f:
             json.dump(cfg, f, indent=2)
@@ -404,6 +410,7 @@ def main(argv=None):
     ap.add_argument("--settle-timeout", type=float, default=300)
     ap.add_argument("--stop-timeout", type=int, default=60)
     ap.add_argument("--seed", default="hospitalbridge-bench")
+    ap.add_argument("--route-url", help="plugin runs: route every study to this DICOMweb root (bench/router)")
     args = ap.parse_args(argv)
     if args.instances < 1 or args.rounds < 1 or args.warmup < 0:
         ap.error("--instances and --rounds must be >= 1, --warmup >= 0")

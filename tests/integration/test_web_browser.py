@@ -63,7 +63,11 @@ class WebBrowserTest(unittest.TestCase):
         cls.out = h.artifacts_dir()
         cls.tmp = h.register_temp_dir(tempfile.mkdtemp(prefix="hb-browser-files-"))
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.site = h.OrthancSite("web-browser")
+        # The router on, to an address nobody answers: the Router page lists the markup study.
+        cls.site = h.OrthancSite("web-browser", extra_config={"HospitalBridge": {
+            "Modules": {"Router": True},
+            "Router": {"Destinations": [{"Name": "archive", "Type": "dicomweb", "Url": "http://127.0.0.1:9/dicom-web"}],
+                       "Rules": [{"Name": "all", "Destinations": ["archive"]}]}}})
         cls.addClassCleanup(cls.site.close)
         cls.site.start()
         cls.markup_file = h.make_variant(h.sample("CT_small.dcm"), os.path.join(cls.tmp, "markup.dcm"),
@@ -277,6 +281,8 @@ class WebBrowserTest(unittest.TestCase):
             ("/bridge/app/audit.html", "audit", loaded_nav +
              "/intact/.test(document.getElementById('chain-text').textContent) && "
              "!document.getElementById('events-wrap').hidden"),
+            ("/bridge/app/router.html", "router", loaded_nav + "!!document.getElementById('router-destinations') && "
+             "!!document.getElementById('router-deliveries-body')"),
             ("/bridge/app/access-report.html?id=" + pid, "access-report", loaded_nav +
              "!document.getElementById('report').hidden"),
             ("/bridge/app/login.html", "login", "!!document.getElementById('username')"),
