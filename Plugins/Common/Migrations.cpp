@@ -1,6 +1,8 @@
 #include "Common/Migrations.h"
 
+#include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "Common/EmbeddedResources.h"
 #include "Common/Errors.h"
@@ -56,8 +58,17 @@ int MigrateDatabase(IDatabase& database, const std::map<int, Migration>& migrati
         ", newer than this plugin knows (" + std::to_string(latest) +
         "): it was written by a newer HospitalBridge. Install that version or restore a backup.");
   }
+  // Every migration not applied yet, in order, gaps included: modules are
+  // built on branches, so a lower number (007) may land after a higher one
+  // (010) has been applied; it must not be skipped.
+  std::set<int> applied;
+  {
+    Transaction transaction(database, TransactionMode::kRead);
+    Statement versions(transaction, "SELECT version FROM schema_migrations");
+    while (versions.Step()) applied.insert(static_cast<int>(versions.ColumnInt(0)));
+  }
   for (const auto& [version, migration] : migrations) {
-    if (version <= current) continue;
+    if (applied.count(version) != 0) continue;
     try {
       Transaction transaction(database, TransactionMode::kWrite);
       transaction.Execute(migration.sql);
@@ -71,7 +82,7 @@ int MigrateDatabase(IDatabase& database, const std::map<int, Migration>& migrati
       throw StartupError("cannot apply migration " + migration.name + " to " + database.Describe() + ": " +
                          e.what());
     }
-    current = version;
+    current = std::max(current, version);
   }
   return current;
 }

@@ -377,6 +377,19 @@ int64_t DeliveryQueue::WakeWaiting() {
   });
 }
 
+std::vector<std::pair<int64_t, std::string>> DeliveryQueue::WaitingAccessions(int64_t limit) {
+  return InRead(database_, [&](Transaction& t) {
+    Statement select(
+        t,
+        "SELECT id, accession FROM router_deliveries WHERE state = 'waiting' AND accession <> '' AND "
+        "next_attempt_at > ? ORDER BY id LIMIT ?");
+    select.Bind(1, clock_.NowMs()).Bind(2, limit);
+    std::vector<std::pair<int64_t, std::string>> out;
+    while (select.Step()) out.emplace_back(select.ColumnInt(0), select.ColumnText(1));
+    return out;
+  });
+}
+
 Json::Value DeliveryQueue::Summary(int64_t startOfTodaySeconds) {
   return InRead(database_, [&](Transaction& t) {
     Json::Value out(Json::objectValue);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Common/Clock.h"
@@ -123,6 +124,8 @@ class DeliveryQueue {
   // Waiting deliveries of this accession are looked at at once.
   int64_t WakeWaitingForAccession(const std::string& accession);
   int64_t WakeWaiting();
+  // Waiting deliveries with an accession number not due yet: (id, accession).
+  std::vector<std::pair<int64_t, std::string>> WaitingAccessions(int64_t limit);
 
   // Per destination: counts by state, delivered today, the oldest pending.
   Json::Value Summary(int64_t startOfTodaySeconds);

@@ -172,6 +172,18 @@ void RouterService::OnOrderArrived(const std::string& accession) {
   if (queue_.WakeWaitingForAccession(Text::Trim(accession)) > 0 && wake_) wake_();
 }
 
+void RouterService::WakeForNewOrders() {
+  if (!orders_) return;
+  const int64_t now = clock_.NowMs();
+  if (now < nextOrderCheckMs_) return;
+  nextOrderCheckMs_ = now + kOrderCheckMs;
+  for (const auto& [id, accession] : queue_.WaitingAccessions(1000)) {
+    if (woken_.count(id) != 0 || !orders_(accession)) continue;
+    woken_.insert(id);
+    queue_.WakeWaitingForAccession(accession);
+  }
+}
+
 int RouterService::MinuteOfDay() const {
   const time_t now = static_cast<time_t>(clock_.NowSeconds());
   struct tm local {};
@@ -184,6 +196,7 @@ std::chrono::milliseconds RouterService::RunDue() {
     const int64_t resumed = queue_.RequeueInterrupted();
     if (resumed > 0) Log::Info("router: " + std::to_string(resumed) + " interrupted deliveries resume");
   }
+  WakeForNewOrders();
   const std::vector<Delivery> due = queue_.Due(500);
   std::map<std::string, int> taken;
   std::vector<Delivery> claimed;
@@ -213,7 +226,8 @@ std::chrono::milliseconds RouterService::RunDue() {
   if (offSchedule) return std::chrono::seconds(60);
   const std::optional<int64_t> next = queue_.NextDueAtMs();
   if (!next) return std::chrono::seconds(5);
-  return std::chrono::milliseconds(std::clamp<int64_t>(*next - clock_.NowMs(), 10, 5000));
+  return std::chrono::milliseconds(
+      std::clamp<int64_t>(*next - clock_.NowMs(), 10, orders_ ? kOrderCheckMs : 5000));
 }
 
 void RouterService::Perform(const Delivery& delivery) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 
 #include "Common/AuditSink.h"
@@ -46,9 +47,13 @@ class RouterService : public IStudyEventConsumer {
   void OnOrderArrived(const std::string& accession);
   // Whether an order with this accession number exists (Orders module);
   // without it, "RequireOrder" holds when the study has an accession number.
+  // With it, the sending thread also looks every kOrderCheckMs for orders
+  // that arrived for waiting deliveries and sends those at once (the orders
+  // module tells no one when an order arrives).
   void SetOrderLookup(std::function<bool(const std::string& accession)> lookup) {
     orders_ = std::move(lookup);
   }
+  static constexpr int64_t kOrderCheckMs = 2000;
   // Called when there is new work (wakes the sending thread).
   void SetWake(std::function<void()> wake) { wake_ = std::move(wake); }
   // Whether Orthanc is stopping (a long send pauses between batches).
@@ -76,6 +81,8 @@ class RouterService : public IStudyEventConsumer {
   void Audit(const char* action, const Delivery& delivery, const std::string& outcome,
              const std::string& detail);
   int MinuteOfDay() const;
+  // Waiting deliveries whose order now exists are due now (each once).
+  void WakeForNewOrders();
 
   const RouterSettings& settings_;
   DeliveryQueue& queue_;
@@ -91,6 +98,8 @@ class RouterService : public IStudyEventConsumer {
   std::map<std::string, std::unique_ptr<TokenSource>> tokens_;
   std::map<std::string, std::unique_ptr<IDestinationSender>> senders_;
   std::atomic<bool> recovered_{false};
+  int64_t nextOrderCheckMs_ = 0;  // the sending thread's
+  std::set<int64_t> woken_;       // deliveries woken for their order
   std::mutex randomMutex_;
   std::mt19937_64 random_;
 };

@@ -303,6 +303,11 @@ bool InSchedule(int fromMinute, int untilMinute, int minuteOfDay) {
 RouterSettings ReadRouterSettings(const SettingsReader& read) {
   RouterSettings settings;
   settings.enabled = read.ModuleEnabled("Router");
+  if (settings.enabled && !read.ModuleEnabled("StudyIndex")) {
+    SettingsReader::Invalid("Modules.Router",
+                            "needs Modules.StudyIndex (studies are routed once the index says "
+                            "they are complete)");
+  }
   settings.retryMinSeconds = read.Int("Router.Retry.MinDelaySeconds", 1, 86400);
   settings.retryMaxSeconds = read.Int("Router.Retry.MaxDelaySeconds", settings.retryMinSeconds, 7 * 86400);
   settings.maxAttempts = read.Int("Router.Retry.MaxAttempts", 1, 100000);

@@ -61,6 +61,26 @@ TEST(Migrations, LaterMigrationIsAppliedOnTopOfEarlierOnes) {
   EXPECT_EQ(99, MigrateDatabase(*database, migrations));
 }
 
+TEST(Migrations, LowerNumberLandingAfterAHigherOneIsStillApplied) {
+  // Branches land in any order: 010 applied first, 007 arriving later.
+  auto migrations = EmbeddedMigrations();
+  auto database = std::make_unique<SqliteDatabase>(":memory:");
+  MigrateDatabase(*database, migrations);
+  const int latest = migrations.rbegin()->first;
+  migrations[latest + 2] = Migration{latest + 2, "high.sql", "CREATE TABLE high (x INTEGER);"};
+  EXPECT_EQ(latest + 2, MigrateDatabase(*database, migrations));
+  migrations[latest + 1] = Migration{latest + 1, "low.sql", "CREATE TABLE low (x INTEGER);"};
+  EXPECT_EQ(latest + 2, MigrateDatabase(*database, migrations));
+  Transaction transaction(*database, TransactionMode::kRead);
+  Statement low(transaction, "SELECT count(*) FROM sqlite_master WHERE name = 'low'");
+  low.Step();
+  EXPECT_EQ(1, low.ColumnInt(0)) << "the lower-numbered migration was skipped";
+  Statement recorded(transaction, "SELECT count(*) FROM schema_migrations WHERE version = ?");
+  recorded.Bind(1, static_cast<int64_t>(latest + 1));
+  recorded.Step();
+  EXPECT_EQ(1, recorded.ColumnInt(0));
+}
+
 TEST(Migrations, FailedMigrationLeavesThePreviousSchema) {
   auto migrations = EmbeddedMigrations();
   auto database = std::make_unique<SqliteDatabase>(":memory:");

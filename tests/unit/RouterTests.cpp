@@ -231,6 +231,18 @@ TEST(RouterSettings, SatusehatEnvironmentsAndUnknownModalities) {
   EXPECT_NE(std::string::npos, message.find("has no \"other\"")) << message;
 }
 
+TEST(RouterSettings, NeedsTheStudyIndexAndRefusesUnknownOptions) {
+  std::string message = StartupMessage(
+      R"({"HospitalBridge": {"Modules": {"Router": true, "StudyIndex": false, "Shares": false}}})");
+  EXPECT_NE(std::string::npos, message.find("Modules.Router")) << message;
+  EXPECT_NE(std::string::npos, message.find("Modules.StudyIndex")) << message;
+  message = StartupMessage(
+      R"({"HospitalBridge": {"Router": {"Destinations": [{"Name": "b", "Type": "dicomweb", "Url": "http://b",
+          "Secret": "in-the-file"}]}}})");
+  EXPECT_NE(std::string::npos, message.find("Router.Destinations[0].Secret")) << message;
+  EXPECT_EQ(std::string::npos, message.find("in-the-file")) << message;
+}
+
 TEST(RouterSettings, Schedules) {
   int from = 0;
   int until = 0;
@@ -455,6 +467,34 @@ TEST_F(RouterFixture, RequiredOrderWaitsUntilItArrives) {
   service->OnOrderArrived("ACC1");
   Run();
   EXPECT_EQ("delivered", Only().state);
+}
+
+TEST_F(RouterFixture, AnOrderArrivingIsNoticedWithinSecondsNotAtTheSlowRecheck) {
+  Build(R"({"Destinations": [{"Name": "pacs-b", "Type": "dicomweb", "Url": "http://b/dicom-web"}],
+      "Rules": [{"Name": "ordered", "RequireOrder": true, "Destinations": ["pacs-b"]}],
+      "WaitingRecheckSeconds": 3600})");
+  bool ordered = false;
+  int lookups = 0;
+  service->SetOrderLookup([&](const std::string& accession) {
+    lookups++;
+    return ordered && accession == "ACC1";
+  });
+  PutStudy(orthanc, 1);
+  http.On("POST http://b/dicom-web/studies", 200, StowAnswer({"1.2.3.1.1"}));
+  service->Route(Record(1), PatientConsent());
+  Run();
+  EXPECT_EQ("waiting", Only().state);
+  // The order arrives; no one tells the router. Within the order check
+  // (not the hour of WaitingRecheckSeconds) it is sent.
+  ordered = true;
+  clock.Advance(RouterService::kOrderCheckMs + 1);
+  Run();
+  EXPECT_EQ("delivered", Only().state) << Only().reason;
+  // Once delivered, it is no longer looked at.
+  const int before = lookups;
+  clock.Advance(RouterService::kOrderCheckMs + 1);
+  Run();
+  EXPECT_EQ(before, lookups);
 }
 
 // --- SATUSEHAT ----------------------------------------------------------------
