@@ -80,6 +80,17 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
                                                           return decide(registry.RegistryPatientOf(study));
                                                         },
                                                         nullptr});
+  if (orders_ != nullptr) {
+    // "RequireOrder" asks the orders module, and the router looks for orders
+    // that arrived for its waiting deliveries (a cancelled order is none).
+    OrdersModule* orders = orders_;
+    router_module_->SetOrderLookup([this, orders](const std::string& accession) {
+      return InRead(database_, [&](Transaction& transaction) {
+        const std::optional<Order> order = orders->Service().Store().FindByAccession(transaction, accession);
+        return order.has_value() && order->status != OrderStatus::kCancelled;
+      });
+    });
+  }
   security_ = &security;
   index_ = &index;
 

@@ -120,6 +120,13 @@ DeliveryQueue::EnqueueResult DeliveryQueue::Enqueue(const NewDelivery& n) {
         .Bind(6, now)
         .Bind(7, id)
         .Run();
+    if (state == DeliveryState::kWaiting) {
+      // The study changed (its accession number fixed through reconciliation,
+      // say): what it waits for is looked at again now.
+      Statement wake(t, "UPDATE router_deliveries SET next_attempt_at = 0 WHERE id = ?");
+      wake.Bind(1, id).Run();
+      return EnqueueResult::kUpdated;
+    }
     if (!changed) return EnqueueResult::kUnchanged;
     if (state == DeliveryState::kDelivered) {
       Statement requeue(t,

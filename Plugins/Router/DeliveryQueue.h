@@ -84,7 +84,8 @@ class DeliveryQueue {
   enum class EnqueueResult { kCreated, kUpdated, kUnchanged };
   // A new delivery, or for one that exists: delivered before and the study
   // has more instances now (or a report changed) → queued again as an
-  // update; sending → marked to be sent again afterwards; otherwise kept.
+  // update; sending → marked to be sent again afterwards; waiting → looked
+  // at again now (its accession number may have been fixed); otherwise kept.
   EnqueueResult Enqueue(const NewDelivery& delivery);
 
   std::optional<Delivery> Find(int64_t id);

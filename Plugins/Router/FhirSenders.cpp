@@ -59,7 +59,7 @@ std::string ReasonOf(const DeliveryProblem& problem, const std::string& secret) 
 }
 }  // namespace
 
-std::string SignedReport::ToPayload() const {
+std::string RoutedReport::ToPayload() const {
   Json::Value out(Json::objectValue);
   out["report_id"] = reportId;
   out["study_uid"] = studyUid;
@@ -71,7 +71,7 @@ std::string SignedReport::ToPayload() const {
   return JsonText::Write(out);
 }
 
-bool SignedReport::FromPayload(const std::string& payload, SignedReport& report) {
+bool RoutedReport::FromPayload(const std::string& payload, RoutedReport& report) {
   Json::Value in;
   if (!JsonText::Parse(payload, in) || !in.isObject()) return false;
   report.reportId = in.get("report_id", "").asString();
@@ -138,7 +138,7 @@ Json::Value BuildImagingStudy(const StudyContent& study, const Json::Value& iden
   return out;
 }
 
-Json::Value BuildDiagnosticReport(const SignedReport& report, const Json::Value& identifier,
+Json::Value BuildDiagnosticReport(const RoutedReport& report, const Json::Value& identifier,
                                   const Json::Value& subject, const Json::Value& basedOn,
                                   const std::string& imagingStudyId, const std::string& description) {
   Json::Value out(Json::objectValue);
@@ -220,8 +220,8 @@ std::string FhirSender::Send(DeliveryAttempt& attempt) {
   FhirClient fhir(http_, d, tokens_, d.url);
   const Delivery& delivery = attempt.delivery;
   if (delivery.trigger.rfind("report:", 0) == 0) {
-    SignedReport report;
-    if (!SignedReport::FromPayload(delivery.payload, report))
+    RoutedReport report;
+    if (!RoutedReport::FromPayload(delivery.payload, report))
       throw DeliveryProblem::Fail("the report is unreadable");
     const StudyContent study = ReadStudyContent(orthanc_, delivery.orthancId, false);
     Json::Value subject(Json::objectValue);
@@ -327,8 +327,8 @@ std::string SatusehatSender::Send(DeliveryAttempt& attempt) {
 std::string SatusehatSender::SendReport(DeliveryAttempt& attempt, FhirClient& fhir,
                                         const Json::Value& serviceRequest) {
   const RouterDestination& d = attempt.destination;
-  SignedReport report;
-  if (!SignedReport::FromPayload(attempt.delivery.payload, report))
+  RoutedReport report;
+  if (!RoutedReport::FromPayload(attempt.delivery.payload, report))
     throw DeliveryProblem::Fail("the report is unreadable");
   const std::string accession = Text::Trim(attempt.delivery.accession);
   const std::string system = SatusehatAccessionSystem(d.organizationId);

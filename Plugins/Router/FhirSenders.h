@@ -13,7 +13,7 @@
 namespace HospitalBridge {
 
 // A signed report as the reports module hands it to the router.
-struct SignedReport {
+struct RoutedReport {
   std::string reportId;
   std::string studyUid;
   std::string status = "final";  // final | amended
@@ -23,7 +23,7 @@ struct SignedReport {
   int64_t signedAt = 0;  // Unix seconds
 
   std::string ToPayload() const;
-  static bool FromPayload(const std::string& payload, SignedReport& report);
+  static bool FromPayload(const std::string& payload, RoutedReport& report);
 };
 
 // FHIR dateTime of a DICOM date and time at `offset` ("+07:00"); the date
@@ -35,7 +35,7 @@ std::string FhirDateTime(const std::string& da, const std::string& tm, const std
 Json::Value BuildImagingStudy(const StudyContent& study, const Json::Value& identifiers,
                               const Json::Value& subject, const Json::Value& basedOn,
                               const Json::Value& encounter, const std::string& offset);
-Json::Value BuildDiagnosticReport(const SignedReport& report, const Json::Value& identifier,
+Json::Value BuildDiagnosticReport(const RoutedReport& report, const Json::Value& identifier,
                                   const Json::Value& subject, const Json::Value& basedOn,
                                   const std::string& imagingStudyId, const std::string& description);
 

@@ -52,7 +52,7 @@ void RouterModule::Describe(Json::Value& section) {
   section["last_error"] = worker_->LastError();
 }
 
-bool RouterModule::OnReportSigned(const SignedReport& report) {
+bool RouterModule::OnReportSigned(const RoutedReport& report) {
   if (!Enabled()) return false;
   std::optional<StudyRecord> study = studies_.FindByUid(report.studyUid);
   if (!study) return false;

@@ -40,7 +40,7 @@ class RouterModule : public IModule {
   bool Enabled() const { return service_ != nullptr; }
   // A report was signed: queued for the report rules (false when the study
   // is not indexed or the router is off).
-  bool OnReportSigned(const SignedReport& report);
+  bool OnReportSigned(const RoutedReport& report);
   // An order arrived: deliveries waiting for it go at once.
   void OnOrderArrived(const std::string& accession);
   void SetOrderLookup(std::function<bool(const std::string& accession)> lookup);

@@ -123,7 +123,7 @@ int RouterService::Route(const StudyRecord& study, const PatientConsent& consent
   return queued;
 }
 
-int RouterService::RouteReport(const SignedReport& report, const StudyRecord& study,
+int RouterService::RouteReport(const RoutedReport& report, const StudyRecord& study,
                                const PatientConsent& consent) {
   int queued = 0;
   for (const RouterRule& rule : settings_.rules) {

@@ -42,7 +42,7 @@ class RouterService : public IStudyEventConsumer {
   // returns the deliveries created or queued again.
   int Route(const StudyRecord& study, const PatientConsent& consent);
   // A report was signed: queued for the report rules' destinations.
-  int RouteReport(const SignedReport& report, const StudyRecord& study, const PatientConsent& consent);
+  int RouteReport(const RoutedReport& report, const StudyRecord& study, const PatientConsent& consent);
   // An order (accession number) arrived: its waiting deliveries go now.
   void OnOrderArrived(const std::string& accession);
   // Whether an order with this accession number exists (Orders module);

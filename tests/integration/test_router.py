@@ -63,6 +63,8 @@ def router_config(b_url, c_site, garbage_url, batch=50):
                     {"Name": "ct-to-c", "Modalities": ["CT"], "DescriptionPattern": "^CT HEAD",
                      "Destinations": ["c-dicom"]},
                     {"Name": "junk", "DescriptionPattern": "^JUNK", "Destinations": ["junk"]},
+                    {"Name": "ordered", "DescriptionPattern": "^ORDERED", "RequireOrder": True,
+                     "Destinations": ["b-web"]},
                 ],
                 "Retry": {"MinDelaySeconds": 1, "MaxDelaySeconds": 2, "MaxAttempts": 100},
             },
@@ -195,6 +197,24 @@ class RouterTest(unittest.TestCase):
         received = {s: self.relay.received.get(s, 0) for s in study.sops}
         self.assertEqual({sop: 1 for sop in study.sops}, received,
                          "sent twice: %s" % [s for s, n in received.items() if n != 1])
+
+    def test_5_required_order_sent_within_seconds_of_the_order(self):
+        # RequireOrder: the study waits until the orders module has its accession number; the
+        # slow re-check is 600 s, so being delivered within 20 s shows the order was noticed.
+        study = rh.CtStudy(self.folder(), 2, accession="ACC-ORD-5", description="ORDERED CT")
+        self.a.storescu(study.files, calling_aet="CT01")
+        waiting = rh.wait_delivery(self.a, study.uid, "b-web", ["waiting"], timeout=60)
+        self.assertEqual("no order for accession ACC-ORD-5", waiting["reason"])
+        self.assertEqual({}, rh.instances_at(self.b, study.uid))
+        order = {"accession_number": "ACC-ORD-5", "modality": "CT", "station_aet": "CT01",
+                 "patient": {"patient_id": "RT-0001", "name": "ROUTER^TEST"},
+                 "scheduled_start": time.strftime("%Y-%m-%dT23:50")}
+        r = self.a.admin.post(self.a.url + "/bridge/orders", json=order, timeout=30)
+        self.assertEqual(201, r.status_code, r.text)
+        t0 = time.monotonic()
+        rh.wait_delivery(self.a, study.uid, "b-web", ["delivered"], timeout=20)
+        self.assertLess(time.monotonic() - t0, 20)
+        self.assertEqual(rh.instances_at(self.a, study.uid), rh.instances_at(self.b, study.uid))
 
 
 class RouterConfigurationTest(unittest.TestCase):

@@ -360,6 +360,13 @@ TEST(RouterQueue, CrashRecoveryStaffActionsAndWaitingWakeUps) {
   EXPECT_EQ(0, queue.WakeWaitingForAccession("OTHER"));
   EXPECT_EQ(1, queue.WakeWaitingForAccession("A7"));
   ASSERT_EQ(1u, queue.Due(10).size());
+  // The study routed again (its accession number fixed): due now, with it.
+  queue.MarkWaiting(d.id, 600000, "no accession number");
+  EXPECT_TRUE(queue.Due(10).empty());
+  n.accession = "A8";
+  EXPECT_EQ(DeliveryQueue::EnqueueResult::kUpdated, queue.Enqueue(n));
+  ASSERT_EQ(1u, queue.Due(10).size());
+  EXPECT_EQ("A8", queue.Due(10)[0].accession);
   ASSERT_TRUE(queue.Claim(d.id));
   EXPECT_EQ(1, queue.RequeueInterrupted());
   EXPECT_EQ("queued", queue.Find(d.id)->state);
@@ -644,7 +651,7 @@ TEST_F(RouterFixture, SignedReportGoesAsDiagnosticReport) {
           R"({"resourceType": "Bundle"})");
   http.On("POST https://ss.test/fhir-r4/v1/DiagnosticReport", 201,
           R"({"resourceType": "DiagnosticReport", "id": "dr-1"})");
-  SignedReport report;
+  RoutedReport report;
   report.reportId = "R-1";
   report.studyUid = "1.2.3";
   report.text = "No bleed.";
