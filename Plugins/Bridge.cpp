@@ -2,6 +2,7 @@
 
 #include "Common/AuditVocabulary.h"
 #include "Common/Errors.h"
+#include "Common/Json.h"
 #include "Common/Log.h"
 #include "Common/Migrations.h"
 #include "Common/Version.h"
@@ -80,6 +81,22 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
                                                           return decide(registry.RegistryPatientOf(study));
                                                         },
                                                         nullptr});
+  if (reports.Enabled() && router_module_->Enabled()) {
+    // A signed report (preliminary, final, amended) goes to the destinations
+    // of the report rules, with the reports module's DiagnosticReport.
+    RouterModule* router = router_module_;
+    reports.OnSigned([router](const SignedReport& done) {
+      RoutedReport routed;
+      routed.reportId = std::to_string(done.report.id);
+      routed.studyUid = done.report.studyUid;
+      routed.status = done.version.signedStatus;
+      routed.conclusion = done.diagnosticReport.get("conclusion", "").asString();
+      routed.author = done.version.signedBy;
+      routed.signedAt = done.version.signedAt;
+      routed.fhirResource = JsonText::Write(done.diagnosticReport);
+      router->OnReportSigned(routed);
+    });
+  }
   if (orders_ != nullptr) {
     // "RequireOrder" asks the orders module, and the router looks for orders
     // that arrived for its waiting deliveries (a cancelled order is none).

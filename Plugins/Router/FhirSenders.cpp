@@ -68,6 +68,7 @@ std::string RoutedReport::ToPayload() const {
   out["conclusion"] = conclusion;
   out["author"] = author;
   out["signed_at"] = static_cast<Json::Int64>(signedAt);
+  if (!fhirResource.empty()) out["fhir"] = fhirResource;
   return JsonText::Write(out);
 }
 
@@ -81,6 +82,7 @@ bool RoutedReport::FromPayload(const std::string& payload, RoutedReport& report)
   report.conclusion = in.get("conclusion", "").asString();
   report.author = in.get("author", "").asString();
   report.signedAt = in.get("signed_at", 0).asInt64();
+  report.fhirResource = in.get("fhir", "").asString();
   return !report.reportId.empty();
 }
 
@@ -145,7 +147,7 @@ Json::Value BuildDiagnosticReport(const RoutedReport& report, const Json::Value&
   out["resourceType"] = "DiagnosticReport";
   out["identifier"].append(identifier);
   if (!basedOn.isNull()) out["basedOn"] = basedOn;
-  out["status"] = report.status == "amended" ? "amended" : "final";
+  out["status"] = report.status == "amended" || report.status == "preliminary" ? report.status : "final";
   Json::Value category(Json::objectValue);
   Json::Value rad = Coding("http://terminology.hl7.org/CodeSystem/v2-0074", "RAD");
   rad["display"] = "Radiology";
@@ -229,6 +231,28 @@ std::string FhirSender::Send(DeliveryAttempt& attempt) {
     subject["identifier"]["value"] = study.patientId;
     const Json::Value imaging = fhir.SearchFirst(
         "ImagingStudy", "identifier=" + UrlEncodeComponent("urn:dicom:uid|urn:oid:" + study.studyUid));
+    Json::Value resource;
+    if (!report.fhirResource.empty()) {
+      // The reports module's DiagnosticReport: found again by its first
+      // identifier, and pointing at the ImagingStudy this server has.
+      if (!JsonText::Parse(report.fhirResource, resource) || !resource.isObject() ||
+          !resource["identifier"].isArray() || resource["identifier"].empty() ||
+          !resource["identifier"][0]["system"].isString() || !resource["identifier"][0]["value"].isString())
+        throw DeliveryProblem::Fail("the report's DiagnosticReport has no identifier");
+      const Json::Value& first = resource["identifier"][0];
+      if (!imaging.isNull()) {
+        resource["imagingStudy"] = Json::Value(Json::arrayValue);
+        resource["imagingStudy"].append(Reference("ImagingStudy/" + imaging["id"].asString()));
+      }
+      resource.removeMember("id");
+      const Json::Value existing = fhir.SearchFirst(
+          "DiagnosticReport",
+          "identifier=" + UrlEncodeComponent(first["system"].asString() + "|" + first["value"].asString()));
+      const std::string id =
+          fhir.Save("DiagnosticReport", resource, existing.isNull() ? "" : existing["id"].asString());
+      attempt.queue.SetRemote(delivery.id, id, d.url + "/DiagnosticReport/" + id);
+      return "DiagnosticReport " + id;
+    }
     Json::Value identifier(Json::objectValue);
     identifier["system"] = kReportSystem;
     identifier["value"] = report.reportId;
@@ -344,10 +368,16 @@ std::string SatusehatSender::SendReport(DeliveryAttempt& attempt, FhirClient& fh
   const Json::Value existing = fhir.SearchFirst(
       "DiagnosticReport",
       "identifier=" + UrlEncodeComponent(identifier["system"].asString() + "|" + report.reportId));
-  const std::string id = fhir.Save("DiagnosticReport",
-                                   BuildDiagnosticReport(report, identifier, serviceRequest["subject"],
-                                                         basedOn, imaging["id"].asString(), ""),
-                                   existing.isNull() ? "" : existing["id"].asString());
+  Json::Value resource = BuildDiagnosticReport(report, identifier, serviceRequest["subject"], basedOn,
+                                               imaging["id"].asString(), "");
+  // The signed PDF of the reports module's DiagnosticReport, when it has one.
+  Json::Value local;
+  if (!resource.isMember("presentedForm") && !report.fhirResource.empty() &&
+      JsonText::Parse(report.fhirResource, local) && local.isObject() && local["presentedForm"].isArray()) {
+    resource["presentedForm"] = local["presentedForm"];
+  }
+  const std::string id =
+      fhir.Save("DiagnosticReport", resource, existing.isNull() ? "" : existing["id"].asString());
   attempt.queue.SetRemote(attempt.delivery.id, id, fhir.Base() + "/DiagnosticReport/" + id);
   return "DiagnosticReport " + id;
 }

@@ -16,11 +16,14 @@ namespace HospitalBridge {
 struct RoutedReport {
   std::string reportId;
   std::string studyUid;
-  std::string status = "final";  // final | amended
+  std::string status = "final";  // preliminary | final | amended
   std::string text;
   std::string conclusion;
   std::string author;
   int64_t signedAt = 0;  // Unix seconds
+  // The reports module's own FHIR R4 DiagnosticReport (JSON), sent as it is
+  // to FHIR servers (with the ImagingStudy there); "" = built from the above.
+  std::string fhirResource;
 
   std::string ToPayload() const;
   static bool FromPayload(const std::string& payload, RoutedReport& report);

@@ -11,7 +11,10 @@ DICOMweb) twice:
 B must then hold exactly N instances. Result: instances/s of each, ratio router / orthanc
 (target >= 0.9). Exit code 0 when measured, 1 when something broke.
 
-The ingest ratio with routing on is bench/ingest/run.py --route (see README.md).
+Then (--ingest-rounds, 3; 0 skips it) bench/ingest/run.py is run with --route-url pointing at B: the
+C-STORE ingest of stock Orthanc against Orthanc + HospitalBridge with the router sending every
+complete study to B while the ingest goes on (StableAge 2). Its ratio plugin / stock (target >= 0.95)
+is reported too, and how many instances B received in the plugin runs.
 """
 
 import argparse
@@ -35,6 +38,7 @@ import orthanc_harness as h  # noqa: E402
 import router_harness as rh  # noqa: E402
 
 TARGET = 0.9
+INGEST_TARGET = 0.95
 
 
 def a_config(b_url, batch, concurrent):
@@ -96,6 +100,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch", type=int, default=50, help="router BatchSize (instances per STOW request)")
     ap.add_argument("--concurrent", type=int, default=1, help="router MaxConcurrent")
+    ap.add_argument("--ingest-rounds", type=int, default=3, help="bench/ingest rounds with routing on (0: skip)")
     ap.add_argument("--json", metavar="OUT")
     args = ap.parse_args()
 
@@ -136,6 +141,9 @@ def main():
                 results[kind].append(rate)
                 print("round %d %-8s %7.2f s  %7.1f instances/s" % (round_no + 1, kind, elapsed, rate), flush=True)
         a.close()
+        ingest = None
+        if args.ingest_rounds > 0:
+            ingest = measure_ingest(b, args.instances, args.ingest_rounds, work)
         b.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -144,11 +152,36 @@ def main():
     ratio = router / orthanc
     print("median: Orthanc's DICOMweb client %.1f instances/s, router %.1f instances/s, ratio %.3f (target >= %.1f)"
           % (orthanc, router, ratio, TARGET))
+    if ingest is not None:
+        print("ingest with routing on: stock %.1f instances/s, plugin %.1f instances/s, ratio %.3f (target >= %.2f); "
+              "B received %d instances during the plugin runs"
+              % (ingest["stock"], ingest["plugin"], ingest["ratio"], INGEST_TARGET, ingest["received_at_b"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"instances": args.instances, "rounds": args.rounds, "batch": args.batch, "runs": results,
-                       "median": {"orthanc": orthanc, "router": router}, "ratio": ratio}, f, indent=2)
+                       "median": {"orthanc": orthanc, "router": router}, "ratio": ratio, "ingest": ingest},
+                      f, indent=2)
     return 0
+
+
+def measure_ingest(b, n, rounds, work):
+    """bench/ingest with the router sending every complete study to B."""
+    b.stop()
+    shutil.rmtree(b.storage_dir)
+    shutil.rmtree(b.index_dir)
+    os.makedirs(b.storage_dir)
+    os.makedirs(b.index_dir)
+    b.start()
+    out = os.path.join(work, "ingest.json")
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "ingest", "run.py"), "--instances", str(n),
+                        "--rounds", str(rounds), "--plugin", h.PLUGIN, "--route-url", b.url + "/dicom-web",
+                        "--json", out])
+    if r.returncode != 0:
+        raise RuntimeError("bench/ingest with routing failed (exit %d)" % r.returncode)
+    with open(out) as f:
+        summary = json.load(f)["summary"]
+    return {"stock": summary["stock_median_inst_per_s"], "plugin": summary["plugin_median_inst_per_s"],
+            "ratio": summary["ratio"], "rounds": rounds, "received_at_b": count_at(b)}
 
 
 if __name__ == "__main__":

@@ -640,6 +640,54 @@ TEST_F(RouterFixture, SatusehatRefusedCredentialsFailWithoutTheSecret) {
   EXPECT_EQ(std::string::npos, d.reason.find("s3cr3t-value")) << d.reason;
 }
 
+TEST_F(RouterFixture, ReportsModulesDiagnosticReportGoesToAFhirServerOnceThenUpdated) {
+  Build(R"({"Destinations": [{"Name": "ehr", "Type": "fhir", "Url": "http://ehr/fhir"}],
+      "Rules": [{"Name": "reports", "Trigger": "report", "Destinations": ["ehr"]}]})");
+  PutStudy(orthanc, 1);
+  http.On(
+      "GET http://ehr/fhir/ImagingStudy?identifier=", 200,
+      R"({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "ImagingStudy", "id": "is-7"}}]})");
+  http.On("GET http://ehr/fhir/DiagnosticReport?identifier=", 200, R"({"resourceType": "Bundle"})", true);
+  http.On("POST http://ehr/fhir/DiagnosticReport", 201,
+          R"({"resourceType": "DiagnosticReport", "id": "dr-7"})");
+  RoutedReport report;
+  report.reportId = "12";
+  report.studyUid = "1.2.3";
+  report.status = "preliminary";
+  report.fhirResource = R"({"resourceType": "DiagnosticReport", "id": "local-1", "status": "preliminary",
+      "identifier": [{"system": "urn:hospitalbridge:HOS-001:report", "value": "12"}],
+      "presentedForm": [{"contentType": "application/pdf", "data": "JVBERi0="}]})";
+  EXPECT_EQ(1, service->RouteReport(report, Record(1), PatientConsent()));
+  Run();
+  Delivery d = Only();
+  EXPECT_EQ("delivered", d.state) << d.reason;
+  EXPECT_EQ("dr-7", d.remoteId);
+  Json::Value posted;
+  ASSERT_TRUE(JsonText::Parse(http.CallsTo("POST http://ehr/fhir/DiagnosticReport")[0].body, posted));
+  EXPECT_EQ("ImagingStudy/is-7", posted["imagingStudy"][0]["reference"].asString());
+  EXPECT_EQ("application/pdf", posted["presentedForm"][0]["contentType"].asString());
+  EXPECT_FALSE(posted.isMember("id"));
+  const std::vector<HttpCall> searches = http.CallsTo("GET http://ehr/fhir/DiagnosticReport?identifier=");
+  ASSERT_EQ(1u, searches.size());
+  EXPECT_NE(std::string::npos, searches[0].url.find("urn%3Ahospitalbridge%3AHOS-001%3Areport%7C12"));
+
+  // Signed final: the same delivery queued again, the server's resource updated (PUT), not a second one.
+  http.On(
+      "GET http://ehr/fhir/DiagnosticReport?identifier=", 200,
+      R"({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "DiagnosticReport", "id": "dr-7"}}]})");
+  http.On("PUT http://ehr/fhir/DiagnosticReport/dr-7", 200,
+          R"({"resourceType": "DiagnosticReport", "id": "dr-7"})");
+  report.status = "final";
+  report.fhirResource = R"({"resourceType": "DiagnosticReport", "status": "final",
+      "identifier": [{"system": "urn:hospitalbridge:HOS-001:report", "value": "12"}]})";
+  EXPECT_EQ(1, service->RouteReport(report, Record(1), PatientConsent()));
+  Run();
+  d = Only();
+  EXPECT_EQ("delivered", d.state) << d.reason;
+  ASSERT_EQ(1u, http.CallsTo("PUT http://ehr/fhir/DiagnosticReport/dr-7").size());
+  EXPECT_EQ(1u, http.CallsTo("POST http://ehr/fhir/DiagnosticReport").size());
+}
+
 TEST_F(RouterFixture, SignedReportGoesAsDiagnosticReport) {
   Build(kSatusehat);
   PutStudy(orthanc, 1);
