@@ -22,6 +22,33 @@ std::string Placeholders(size_t count) {
   return text;
 }
 
+// A WHERE clause and its parameters, built condition by condition; an empty
+// value adds no condition (the lists' and the worklist's filters both mean
+// "any" by an empty field).
+class Conditions {
+ public:
+  void In(const char* column, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    where_ += std::string(" AND ") + column + " IN (" + Placeholders(values.size()) + ")";
+    parameters_.insert(parameters_.end(), values.begin(), values.end());
+  }
+  void Compare(const char* column, const char* op, const std::string& value) {
+    if (value.empty()) return;
+    where_ += std::string(" AND ") + column + " " + op + " ?";
+    parameters_.push_back(value);
+  }
+  void Raw(const std::string& condition, const std::vector<std::string>& parameters) {
+    where_ += " AND " + condition;
+    parameters_.insert(parameters_.end(), parameters.begin(), parameters.end());
+  }
+  const std::string& Where() const { return where_; }
+  const std::vector<std::string>& Parameters() const { return parameters_; }
+
+ private:
+  std::string where_ = "1 = 1";
+  std::vector<std::string> parameters_;
+};
+
 OrderMismatch ReadMismatch(Statement& select) {
   OrderMismatch m;
   int c = 0;
@@ -220,84 +247,47 @@ std::optional<Order> OrderStore::FindByStudyUid(Transaction& transaction, const 
 }
 
 OrderPage OrderStore::List(const OrderFilter& filter) {
-  std::string where = "1 = 1";
-  std::vector<std::string> parameters;
-  if (!filter.statuses.empty()) {
-    where += " AND status IN (" + Placeholders(filter.statuses.size()) + ")";
-    parameters.insert(parameters.end(), filter.statuses.begin(), filter.statuses.end());
-  }
-  if (!filter.fromDate.empty()) {
-    where += " AND scheduled_date >= ?";
-    parameters.push_back(filter.fromDate);
-  }
-  if (!filter.toDate.empty()) {
-    where += " AND scheduled_date <= ?";
-    parameters.push_back(filter.toDate);
-  }
-  if (!filter.modality.empty()) {
-    where += " AND modality = ?";
-    parameters.push_back(filter.modality);
-  }
-  if (!filter.stationAet.empty()) {
-    where += " AND station_aet = ?";
-    parameters.push_back(filter.stationAet);
-  }
-  if (!filter.patientId.empty()) {
-    where += " AND patient_id = ?";
-    parameters.push_back(filter.patientId);
-  }
+  Conditions conditions;
+  conditions.In("status", filter.statuses);
+  conditions.Compare("scheduled_date", ">=", filter.fromDate);
+  conditions.Compare("scheduled_date", "<=", filter.toDate);
+  conditions.Compare("modality", "=", filter.modality);
+  conditions.Compare("station_aet", "=", filter.stationAet);
+  conditions.Compare("patient_id", "=", filter.patientId);
   if (!filter.text.empty()) {
-    where +=
-        " AND (patient_name LIKE ? ESCAPE '\\' OR patient_id LIKE ? ESCAPE '\\' OR accession LIKE ? ESCAPE "
-        "'\\' "
-        "OR procedure_description LIKE ? ESCAPE '\\')";
-    for (int i = 0; i < 4; i++) parameters.push_back(Text::LikeContains(filter.text));
+    const std::string pattern = Text::LikeContains(filter.text);
+    conditions.Raw(
+        "(patient_name LIKE ? ESCAPE '\\' OR patient_id LIKE ? ESCAPE '\\' OR accession LIKE ? ESCAPE '\\' "
+        "OR procedure_description LIKE ? ESCAPE '\\')",
+        {pattern, pattern, pattern, pattern});
   }
   OrderPage page;
   Transaction transaction(database_, TransactionMode::kRead);
   {
-    Statement count(transaction, "SELECT count(*) FROM orders WHERE " + where);
-    BindStrings(count, parameters);
+    Statement count(transaction, "SELECT count(*) FROM orders WHERE " + conditions.Where());
+    BindStrings(count, conditions.Parameters());
     if (count.Step()) page.total = count.ColumnInt(0);
   }
-  page.orders = Select(transaction, where, parameters,
+  page.orders = Select(transaction, conditions.Where(), conditions.Parameters(),
                        "ORDER BY scheduled_date, scheduled_time, id LIMIT " + std::to_string(filter.limit) +
                            " OFFSET " + std::to_string(filter.offset));
   return page;
 }
 
 std::vector<Order> OrderStore::WorklistCandidates(const WorklistPrefilter& filter) {
-  std::string where = "1 = 1";
-  std::vector<std::string> parameters;
-  if (!filter.statuses.empty()) {
-    where += " AND status IN (" + Placeholders(filter.statuses.size()) + ")";
-    parameters.insert(parameters.end(), filter.statuses.begin(), filter.statuses.end());
-  }
-  if (!filter.fromDate.empty()) {
-    where += " AND scheduled_date >= ?";
-    parameters.push_back(filter.fromDate);
-  }
-  if (!filter.toDate.empty()) {
-    where += " AND scheduled_date <= ?";
-    parameters.push_back(filter.toDate);
-  }
-  const std::pair<const char*, const std::string*> exact[] = {{"modality", &filter.modality},
-                                                              {"station_aet", &filter.stationAet},
-                                                              {"accession", &filter.accession},
-                                                              {"patient_id", &filter.patientId}};
-  for (const auto& [column, value] : exact) {
-    if (value->empty()) continue;
-    where += std::string(" AND ") + column + " = ?";
-    parameters.push_back(*value);
-  }
-  if (!filter.studyUids.empty()) {
-    where += " AND study_uid IN (" + Placeholders(filter.studyUids.size()) + ")";
-    parameters.insert(parameters.end(), filter.studyUids.begin(), filter.studyUids.end());
-  }
+  Conditions conditions;
+  conditions.In("status", filter.statuses);
+  conditions.Compare("scheduled_date", ">=", filter.fromDate);
+  conditions.Compare("scheduled_date", "<=", filter.toDate);
+  conditions.Compare("modality", "=", filter.modality);
+  conditions.Compare("station_aet", "=", filter.stationAet);
+  conditions.Compare("accession", "=", filter.accession);
+  conditions.Compare("patient_id", "=", filter.patientId);
+  conditions.In("study_uid", filter.studyUids);
   std::string tail = "ORDER BY scheduled_date, scheduled_time, id";
   if (filter.limit > 0) tail += " LIMIT " + std::to_string(filter.limit);
   Transaction transaction(database_, TransactionMode::kRead);
-  return Select(transaction, where, parameters, tail);
+  return Select(transaction, conditions.Where(), conditions.Parameters(), tail);
 }
 
 std::vector<Order> OrderStore::Candidates(const std::string& patientId, const std::vector<std::string>& dates,
