@@ -90,17 +90,39 @@ for _ in $(seq 1 40); do
 done
 studies=$(curl -sf -u "$AUTH" "$URL/bridge/studies?limit=1" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 
+# A sample order for today on the demo scanner, once: it is on MODALITY1's
+# worklist, and images sent with its accession number are matched to it.
+order_count() {
+  curl -sf -u "$AUTH" "$URL/bridge/orders?limit=1&station=MODALITY1" |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'
+}
+if [ "$(order_count 2>/dev/null || echo 0)" = "0" ]; then
+  start=$(date -d "+1 hour" +%Y-%m-%dT%H:00)
+  curl -sf -u "$AUTH" -H 'Content-Type: application/json' "$URL/bridge/orders" -d @- >/dev/null <<ORDER ||
+{"patient": {"patient_id": "DEMO-0001", "name": "DEMO^PATIENT", "birth_date": "1970-01-01", "sex": "O"},
+ "modality": "CT", "station_aet": "MODALITY1", "station_name": "CT ROOM 1", "scheduled_start": "$start",
+ "procedure": {"code": "CTCHEST", "scheme": "LOCAL", "description": "CT chest"}, "priority": "routine",
+ "referring_physician": "DEMO^REFERRER", "reason": "demo order"}
+ORDER
+    echo "Note: the sample order was not created." >&2
+fi
+
 cat <<INFO
 
 HospitalBridge is running: General Hospital (HOS-001), $studies studies indexed.
 
   Staff pages       $URL/bridge/app/
   Reception         $URL/bridge/app/reception.html   (share links with QR slips)
+  Orders            $URL/bridge/app/orders.html   (today's schedule, reconciliation)
+  Reading queue     $URL/bridge/app/reading.html   (radiologists: claim, report, sign)
+  Viewer            $URL/bridge/viewer/   (OHIF, for clinical staff)
   Scanner folder    $HB_SITE_DIR/scanner-out   (DICOM files dropped here are imported)
   Orthanc Explorer  $URL/app/explorer.html   (sign in on the staff pages first)
   REST API          $URL/bridge/system         (HTTP Basic or the session cookie)
   DICOM             AE title HBRIDGE, port $HB_DICOM_PORT
                     e.g. TCP_NODELAY=1 storescu -aec HBRIDGE 127.0.0.1 $HB_DICOM_PORT file.dcm
+  Worklist          findscu -W -aet MODALITY1 -aec HBRIDGE -k PatientName -k AccessionNumber \\
+                      -k "ScheduledProcedureStepSequence[0].Modality=CT" 127.0.0.1 $HB_DICOM_PORT
 
   Sign in as        admin / $HOSPITALBRIDGE_ADMIN_PASSWORD
                     (kept in $HB_SITE_DIR/admin-password unless you set HOSPITALBRIDGE_ADMIN_PASSWORD)
