@@ -24,12 +24,14 @@ std::string ThrottleKey(const std::string& username) {
 }  // namespace
 
 Authenticator::Authenticator(UserStore& users, SessionStore& sessions, IAttemptLimiter& throttle,
-                             ICredentialCache& cache, uint32_t passwordHashIterations, IAuditSink& audit)
+                             ICredentialCache& cache, ICredentialCache& sessionCache,
+                             uint32_t passwordHashIterations, IAuditSink& audit)
     : users_(users),
       sessions_(sessions),
       throttle_(throttle),
       audit_(audit),
       cache_(cache),
+      sessionCache_(sessionCache),
       cacheKey_(Crypto::RandomBytes(32)),
       decoyHash_(PasswordHasher(passwordHashIterations).Hash(Crypto::NewToken())) {}
 
@@ -71,8 +73,28 @@ AuthResult Authenticator::FromBasic(const std::string& header, const std::string
   return result;
 }
 
+std::string Authenticator::SessionCacheKey(const std::string& token) const {
+  return Crypto::HmacSha256(cacheKey_, std::string("session") + '\0' + token);
+}
+
+void Authenticator::ForgetSession(const std::string& token) { sessionCache_.Forget(SessionCacheKey(token)); }
+
+// A page such as the viewer sends hundreds of requests a minute with the same
+// cookie; each would otherwise read the session and its user from the
+// database, queuing on its one connection. The trade-off: a session that
+// expires, or ends on another node, still works there for the cache's few
+// seconds; a user changed anywhere, or a logout on this node, is forgotten at
+// once here (ForgetCachedCredentials, ForgetSession). The few seconds stay
+// well below the minute between two writes of the session's last use, so an
+// active session still refreshes it.
 AuthResult Authenticator::FromSession(const std::string& token) {
   AuthResult result;
+  const std::string key = SessionCacheKey(token);
+  if (std::optional<Identity> cached = sessionCache_.Find(key)) {
+    result.outcome = AuthResult::Outcome::kAuthenticated;
+    result.identity = *cached;
+    return result;
+  }
   std::optional<Session> session = sessions_.Resolve(token);
   if (!session) {
     result.outcome = AuthResult::Outcome::kRejected;
@@ -85,6 +107,7 @@ AuthResult Authenticator::FromSession(const std::string& token) {
   }
   result.outcome = AuthResult::Outcome::kAuthenticated;
   result.identity = Identity{true, user->id, user->username, user->role, true};
+  sessionCache_.Remember(key, result.identity);
   return result;
 }
 

@@ -31,9 +31,11 @@ class Authenticator {
   // per address (its second). `passwordHashIterations` is the cost of a new
   // password's hash: an unknown user name is checked against a decoy of the
   // same cost, so the answer's timing does not tell which names exist.
-  // `cache` remembers verified Basic credentials (Security/CredentialCache.h).
+  // `cache` remembers verified Basic credentials (Security/CredentialCache.h);
+  // `sessionCache` remembers, for a few seconds, whom a session cookie names
+  // (see FromSession).
   Authenticator(UserStore& users, SessionStore& sessions, IAttemptLimiter& throttle, ICredentialCache& cache,
-                uint32_t passwordHashIterations, IAuditSink& audit);
+                ICredentialCache& sessionCache, uint32_t passwordHashIterations, IAuditSink& audit);
 
   AuthResult Identify(const HttpRequest& request);
   // The password check shared by Basic authentication and the login form.
@@ -43,17 +45,25 @@ class Authenticator {
                            const std::string& address, const char* method = "form");
   // Called whenever a user changes, so a disabled user or an old password
   // stops working at once, on every node.
-  void ForgetCachedCredentials() { cache_.Invalidate(); }
+  void ForgetCachedCredentials() {
+    cache_.Invalidate();
+    sessionCache_.Invalidate();
+  }
+  // A session ended here (logout): its cookie stops working on this node at
+  // once, on the others within the session cache's few seconds.
+  void ForgetSession(const std::string& token);
 
  private:
   AuthResult FromBasic(const std::string& header, const std::string& address);
   AuthResult FromSession(const std::string& token);
+  std::string SessionCacheKey(const std::string& token) const;
 
   UserStore& users_;
   SessionStore& sessions_;
   IAttemptLimiter& throttle_;
   IAuditSink& audit_;
   ICredentialCache& cache_;
+  ICredentialCache& sessionCache_;
   const std::string cacheKey_;  // random per process: cache keys reveal nothing
   const std::string decoyHash_;
 };

@@ -42,6 +42,11 @@ void DatabaseGenerationCache::Remember(const std::string& key, const Identity& i
   entries_[key] = Entry{identity, now + ttlMs_};
 }
 
+void DatabaseGenerationCache::Forget(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.erase(key);
+}
+
 void DatabaseGenerationCache::Invalidate() {
   InWrite(database_, [](Transaction& transaction) {
     const std::string current = GetPluginState(transaction, kGenerationKey);

@@ -27,6 +27,8 @@ class ICredentialCache {
   // `key` is an HMAC of the credentials (never the password itself).
   virtual std::optional<Identity> Find(const std::string& key) = 0;
   virtual void Remember(const std::string& key, const Identity& identity) = 0;
+  // This node forgets one entry (a session ended here).
+  virtual void Forget(const std::string& key) = 0;
   // A user changed: every node forgets what it remembered.
   virtual void Invalidate() = 0;
 };
@@ -37,6 +39,7 @@ class DatabaseGenerationCache : public ICredentialCache {
 
   std::optional<Identity> Find(const std::string& key) override;
   void Remember(const std::string& key, const Identity& identity) override;
+  void Forget(const std::string& key) override;
   void Invalidate() override;
 
  private:

@@ -24,8 +24,9 @@ SecurityModule::SecurityModule(const ModuleContext& context, const SecuritySetti
                  {settings.maxFailuresPerAddress, settings.throttleWindowMinutes * 60,
                   settings.lockoutMinutes * 60, false}}),
       credentials_(context.database, settings.credentialCacheSeconds, context.clock),
-      authenticator_(users_, sessions_, throttle_, credentials_, settings.passwordHashIterations,
-                     context.audit),
+      sessionIdentities_(context.database, kSessionCacheSeconds, context.clock),
+      authenticator_(users_, sessions_, throttle_, credentials_, sessionIdentities_,
+                     settings.passwordHashIterations, context.audit),
       permissions_(permissions),
       gate_(authenticator_, context.router, permissions_),
       studyAccess_(context.orthanc) {

@@ -64,6 +64,9 @@ class SecurityModule : public IModule {
   SessionStore sessions_;
   AttemptLimiter throttle_;
   DatabaseGenerationCache credentials_;
+  // Whom a session cookie names, for a few seconds (Authenticator::FromSession).
+  static constexpr int kSessionCacheSeconds = 2;
+  DatabaseGenerationCache sessionIdentities_;
   Authenticator authenticator_;
   PermissionTable permissions_;
   AccessGate gate_;

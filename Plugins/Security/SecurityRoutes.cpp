@@ -91,7 +91,10 @@ void RegisterSecurityRoutes(Router& router, SecurityRoutesContext c) {
 
   router.Add("POST", "/bridge/logout", RoleSet::Staff(), [c](const RouteContext& ctx) {
     std::string token = ctx.request.Cookie(kSessionCookie);
-    if (!token.empty()) c.sessions.Remove(token);
+    if (!token.empty()) {
+      c.sessions.Remove(token);
+      c.authenticator.ForgetSession(token);
+    }
     Log::Info("user '" + ctx.identity.username + "' logged out");
     Audit(c.audit, ctx, ctx.identity, "logout", Json::Value(Json::objectValue));
     Json::Value answer(Json::objectValue);

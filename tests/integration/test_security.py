@@ -319,6 +319,8 @@ class SecurityTest(unittest.TestCase):
         self.assertEqual(s.get(self.url + "/studies", timeout=30).status_code, 200, "control")
         cs, r = self.login("u_disable", pw)
         self.assertEqual(r.status_code, 200, "control")
+        # used once, so the session cache remembers whom the cookie names
+        self.assertEqual(cs.get(self.url + "/bridge/me", timeout=30).status_code, 200, "control")
         r = self.admin.put(self.url + "/bridge/users/u_disable", json={"disabled": True}, timeout=30)
         self.assertEqual(r.status_code, 200, r.text[:200])
         # immediately, despite the credential cache and the open session

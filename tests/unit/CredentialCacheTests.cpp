@@ -42,3 +42,16 @@ TEST(CredentialCache, AChangedUserIsForgottenOnEveryNodeWithinASecond) {
   clock.Advance(1000);
   EXPECT_TRUE(nodeB.Find("k").has_value()) << "no change since: remembered again";
 }
+
+TEST(CredentialCache, ForgettingOneEntryKeepsTheOthers) {
+  auto database = MigratedMemoryDatabase();
+  ManualClock clock;
+  DatabaseGenerationCache sessions(*database, 2, clock);  // as the session cache is built
+  sessions.Remember("ended", Nurse());
+  sessions.Remember("other", Nurse());
+  sessions.Forget("ended");  // logged out on this node
+  EXPECT_FALSE(sessions.Find("ended").has_value());
+  EXPECT_TRUE(sessions.Find("other").has_value());
+  clock.Advance(2 * 1000);
+  EXPECT_FALSE(sessions.Find("other").has_value()) << "a session is remembered for two seconds at most";
+}
