@@ -10,6 +10,8 @@ PACKAGES=(
   orthanc-dev libjsoncpp-dev libsqlite3-dev libssl-dev libgtest-dev libqrencode-dev zlib1g-dev
   # the signed report's PDF: cairo and pango, and the font it names
   libpango1.0-dev fonts-dejavu-core
+  # the router's HTTPS client (DICOMweb, FHIR and national-platform destinations)
+  libcurl4-openssl-dev
   # the Debian package (scripts/build-package.sh; dpkg-dev comes with build-essential)
   lintian
   # run (nginx: HTTPS in front of Orthanc, see OrthancConfiguration/nginx/)
