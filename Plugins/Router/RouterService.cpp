@@ -1,5 +1,6 @@
 #include "Router/RouterService.h"
 
+#include <algorithm>
 #include <ctime>
 #include <thread>
 #include <vector>

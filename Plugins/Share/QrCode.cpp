@@ -3,6 +3,7 @@
 #include <qrencode.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 
