@@ -157,7 +157,10 @@ class Writer {
     pango_layout_set_font_description(layout_, font.get());
     pango_layout_set_width(layout_, static_cast<int>((ContentWidth() - indent) * PANGO_SCALE));
     pango_layout_set_text(layout_, text.c_str(), -1);
-    PangoLayoutIter* iter = pango_layout_get_iter(layout_);
+    // Freed however the loop ends: a page too many throws from NewPage().
+    const std::unique_ptr<PangoLayoutIter, void (*)(PangoLayoutIter*)> owner(pango_layout_get_iter(layout_),
+                                                                             pango_layout_iter_free);
+    PangoLayoutIter* iter = owner.get();
     do {
       PangoRectangle logical;
       pango_layout_iter_get_line_extents(iter, nullptr, &logical);
@@ -169,7 +172,6 @@ class Writer {
       pango_cairo_show_layout_line(cr_, pango_layout_iter_get_line_readonly(iter));
       y_ += lineHeight;
     } while (pango_layout_iter_next_line(iter));
-    pango_layout_iter_free(iter);
     y_ += after;
   }
 
