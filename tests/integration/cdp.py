@@ -214,12 +214,31 @@ class Browser(object):
         return r.get("result", {}).get("value")
 
     def navigate(self, url, timeout=30):
-        n = len(self.events("Page.loadEventFired"))
+        """Loads url and returns once that document (not the one before it) fired its load event.
+        Counting load events alone is not enough: the previous page's load (after a sign-in redirect,
+        say) can arrive after the navigation was asked for and would be taken for this one's."""
+        with self._cond:
+            start = len(self._events)
         r = self.call("Page.navigate", url=url)
         if r.get("errorText"):
             raise CDPError("navigation to %s failed: %s" % (url, r["errorText"]))
-        h.wait_until(lambda: len(self.events("Page.loadEventFired")) > n, timeout,
-                     message="page %s did not load" % url)
+        loader = r.get("loaderId")
+
+        def loaded():
+            with self._cond:
+                events = self._events[start:]
+            committed = None
+            for i, e in enumerate(events):
+                p = e.get("params", {})
+                if committed is None:
+                    frame = p.get("frame", {}) if e.get("method") == "Page.frameNavigated" else {}
+                    if not loader or (frame.get("loaderId") == loader and not frame.get("parentId")):
+                        committed = i
+                elif e.get("method") == "Page.loadEventFired":
+                    return True
+            return False
+
+        h.wait_until(loaded, timeout, message="page %s did not load" % url)
 
     def wait_js(self, expression, timeout=20, message=None):
         return h.wait_until(lambda: self.evaluate(expression), timeout, interval=0.2,
