@@ -1,6 +1,7 @@
 #include "Router/Senders.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 
 #include "Common/Crypto.h"
@@ -264,6 +265,34 @@ HttpResult SendAuthenticated(IHttpClient& http, const RouterDestination& destina
 // --- STOW-RS ----------------------------------------------------------------
 
 namespace {
+// One multipart/related STOW-RS body: instances [from, end) of `missing`,
+// at most `count` of them and about 32 MiB (one larger file still goes alone).
+struct StowBatch {
+  std::string boundary;
+  std::string body;
+  std::vector<std::string> sops;
+  size_t end = 0;
+
+  static StowBatch Read(IOrthancRest& orthanc, const std::vector<const InstanceContent*>& missing,
+                        size_t from, size_t count) {
+    constexpr size_t kMaxBytes = 32 * 1024 * 1024;
+    StowBatch batch;
+    batch.boundary = "hb-" + Crypto::ToHex(Crypto::RandomBytes(12));
+    batch.end = from;
+    while (batch.end < missing.size() && batch.sops.size() < count &&
+           (batch.sops.empty() || batch.body.size() < kMaxBytes)) {
+      const std::string file = ReadInstanceFile(orthanc, *missing[batch.end]);
+      batch.body += "--" + batch.boundary + "\r\nContent-Type: application/dicom\r\n\r\n";
+      batch.body += file;
+      batch.body += "\r\n";
+      batch.sops.push_back(missing[batch.end]->sopInstanceUid);
+      batch.end++;
+    }
+    batch.body += "--" + batch.boundary + "--\r\n";
+    return batch;
+  }
+};
+
 // The SOP Instance UIDs of the study the destination has (QIDO-RS); none
 // when it cannot say.
 std::vector<std::string> InstancesThere(IHttpClient& http, const RouterDestination& d, TokenSource* tokens,
@@ -301,29 +330,25 @@ std::string DicomWebSender::Send(DeliveryAttempt& attempt) {
     if (!confirmed.empty()) attempt.Confirm(confirmed);
   }
   const std::vector<const InstanceContent*> missing = content.Missing(attempt.sent);
-  const size_t maxBytes = 32 * 1024 * 1024;
-  size_t next = 0;
-  while (next < missing.size()) {
+  const auto build = [this, &missing, &d](size_t from) {
+    return StowBatch::Read(orthanc_, missing, from, static_cast<size_t>(d.batchInstances));
+  };
+  // The next batch is read from Orthanc while the current one is on the
+  // wire: reading and sending overlap, at the cost of one more batch in
+  // memory (at most ~2 x 32 MiB). The sends themselves stay in order.
+  std::future<StowBatch> prefetched;
+  StowBatch batch = missing.empty() ? StowBatch() : build(0);
+  while (!batch.sops.empty()) {
     attempt.CheckStopping();
-    const std::string boundary = "hb-" + Crypto::ToHex(Crypto::RandomBytes(12));
-    std::string body;
-    std::vector<std::string> sops;
-    while (next < missing.size() && sops.size() < static_cast<size_t>(d.batchInstances) &&
-           (sops.empty() || body.size() < maxBytes)) {
-      const std::string file = ReadInstanceFile(orthanc_, *missing[next]);
-      body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n";
-      body += file;
-      body += "\r\n";
-      sops.push_back(missing[next]->sopInstanceUid);
-      next++;
-    }
-    body += "--" + boundary + "--\r\n";
+    if (batch.end < missing.size()) prefetched = std::async(std::launch::async, build, batch.end);
     HttpCall call;
     call.method = "POST";
     call.url = d.url + "/studies";
-    call.headers = {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary},
-                    {"Accept", "application/dicom+json"}};
-    call.body = std::move(body);
+    call.headers = {
+        {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + batch.boundary},
+        {"Accept", "application/dicom+json"}};
+    call.body = std::move(batch.body);
+    const std::vector<std::string> sops = std::move(batch.sops);
     const HttpResult result = SendAuthenticated(http_, d, tokens_, std::move(call));
     if (!result.reached || (result.status != 200 && result.status != 202)) {
       throw DeliveryProblem(ProblemOf(result, d.name).GetKind(),
@@ -351,6 +376,7 @@ std::string DicomWebSender::Send(DeliveryAttempt& attempt) {
       throw DeliveryProblem::Retry(d.name + " confirmed " + std::to_string(confirmed.size()) + " of " +
                                    std::to_string(sops.size()) + " instances");
     }
+    batch = prefetched.valid() ? prefetched.get() : StowBatch();
   }
   attempt.queue.SetRemote(attempt.delivery.id, "", d.url + "/studies/" + content.studyUid);
   return std::to_string(content.InstanceCount()) + " instances stored";
