@@ -107,6 +107,8 @@ Bridge::Bridge(const Configuration& config, IOrthancRest& orthanc, IPeerClient& 
         return order.has_value() && order->status != OrderStatus::kCancelled;
       });
     });
+    RouterModule* router = router_module_;
+    orders->Service().OnCreated([router](const Order& order) { router->OnOrderArrived(order.accession); });
   }
   security_ = &security;
   index_ = &index;

@@ -67,9 +67,12 @@ void ArrivalMatcher::Handle(const std::string& kind, const std::string& orthancI
     matchedBy = "accession";
   }
   if (!order) {
-    // Studies pulled from another hospital were ordered there.
+    // Studies pulled from another hospital were ordered there. Without an
+    // accession number nothing downstream can find its order either (the
+    // router holds it "waiting: no accession number"), so it is said apart.
     if (service_.Settings().listUnmatchedStudies && study->originSite.empty()) {
-      store.AddMismatch(transaction, MismatchOf(*study, "no-order", 0, now));
+      const bool noAccession = study->accessionNumber.find_first_not_of(' ') == std::string::npos;
+      store.AddMismatch(transaction, MismatchOf(*study, noAccession ? "no-accession" : "no-order", 0, now));
     }
     transaction.Commit();
     return;

@@ -97,7 +97,7 @@ struct OrderStudyLink {
 struct OrderMismatch {
   std::string orthancId;
   std::string studyUid;
-  std::string kind;  // no-order | order-cancelled | patient-differs
+  std::string kind;  // no-order | no-accession | order-cancelled | patient-differs
   int64_t orderId = 0;
   std::string patientId;
   std::string patientName;

@@ -303,6 +303,7 @@ CreatedOrder OrderService::Create(const OrderDraft& draft, const AuditActor& act
   if (!created.warnings.empty()) detail["warning"] = created.warnings.front();
   Record(transaction, order, "order.created", actor, "", detail);
   transaction.Commit();
+  for (const auto& listener : createdListeners_) listener(order);
   return created;
 }
 

@@ -3,6 +3,7 @@
 // (accession number, StudyInstanceUID), which status changes are allowed, and
 // that every change leaves a history entry and an audit event committed with
 // it (in the same transaction when the audit trail is on).
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,11 @@ class OrderService {
   // Cancelled before images, discontinued after; `reason` is required.
   Order Cancel(int64_t id, const std::string& reason, const AuditActor& actor);
   Order Get(int64_t id);
+  // Told of every new order once it is committed (on the caller's thread,
+  // so it must be quick): the router wakes what waited for its accession.
+  void OnCreated(std::function<void(const Order&)> listener) {
+    createdListeners_.push_back(std::move(listener));
+  }
   OrderStore& Store() { return store_; }
   const OrdersSettings& Settings() const { return settings_; }
 
@@ -81,6 +87,7 @@ class OrderService {
   const SiteSettings& site_;
   const OrdersSettings& settings_;
   const IClock& clock_;
+  std::vector<std::function<void(const Order&)>> createdListeners_;
 };
 
 // "order #12 (A0012)" for messages.

@@ -367,6 +367,19 @@ bool DeliveryQueue::Cancel(int64_t id, const std::string& by) {
   });
 }
 
+int64_t DeliveryQueue::CloseForDeletedStudy(const std::string& orthancId) {
+  return InWrite(database_, [&](Transaction& t) {
+    Statement update(t,
+                     "UPDATE router_deliveries SET state = 'failed', reason = ?, next_attempt_at = 0, "
+                     "updated_at = ? WHERE orthanc_id = ? AND state IN ('queued', 'waiting', 'retrying')");
+    update.Bind(1, "the study was deleted from Orthanc before it was sent (an attached copy is routed anew)")
+        .Bind(2, clock_.NowSeconds())
+        .Bind(3, orthancId)
+        .Run();
+    return t.Changes();
+  });
+}
+
 int64_t DeliveryQueue::WakeWaitingForAccession(const std::string& accession) {
   if (accession.empty()) return 0;
   return InWrite(database_, [&](Transaction& t) {

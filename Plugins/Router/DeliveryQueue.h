@@ -122,6 +122,10 @@ class DeliveryQueue {
   bool Resend(int64_t id);
   int64_t ResendFailed(const std::string& destination);
   bool Cancel(int64_t id, const std::string& by);
+  // The study left Orthanc (deleted, or replaced when reconciliation attached
+  // it to its order): what was still to send of it can never be sent, and is
+  // closed as failed with that reason. Returns how many.
+  int64_t CloseForDeletedStudy(const std::string& orthancId);
   // Waiting deliveries of this accession are looked at at once.
   int64_t WakeWaitingForAccession(const std::string& accession);
   int64_t WakeWaiting();

@@ -90,6 +90,8 @@ HttpResult CurlHttpClient::Send(const HttpCall& call) {
                                    : std::string(curl_easy_strerror(code)) +
                                          (errorText[0] ? std::string(": ") + errorText : "");
     // The URL is not part of the message: a query may carry identifiers.
+    result.certificateRejected = code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+                                 code == CURLE_SSL_ISSUER_ERROR || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
     return result;
   }
   result.reached = true;

@@ -26,6 +26,9 @@ struct HttpResult {
   std::string body;
   std::string contentType;
   std::string error;  // why it was not reached (timeout, refused, certificate)
+  // The server's certificate was not trusted (or the CA file is unreadable):
+  // no retry fixes that until an administrator does.
+  bool certificateRejected = false;
 };
 
 class IHttpClient {

@@ -69,6 +69,13 @@ std::string RouterService::OrderReason(const RouterRule& rule, const std::string
 }
 
 void RouterService::Consume(StudyEventContext& context) {
+  if (context.Event().kind == "deleted") {
+    const int64_t closed = queue_.CloseForDeletedStudy(context.Event().orthancId);
+    if (closed > 0)
+      Log::Info("router: " + std::to_string(closed) + " pending deliveries of deleted study " +
+                context.Event().orthancId + " closed");
+    return;
+  }
   if (!context.IsStable() || !context.Study()) return;
   Route(*context.Study(), context.Consent());
 }
@@ -170,7 +177,13 @@ void RouterService::Enqueued(DeliveryQueue::EnqueueResult result, const NewDeliv
 }
 
 void RouterService::OnOrderArrived(const std::string& accession) {
-  if (queue_.WakeWaitingForAccession(Text::Trim(accession)) > 0 && wake_) wake_();
+  try {
+    if (queue_.WakeWaitingForAccession(Text::Trim(accession)) > 0 && wake_) wake_();
+  } catch (const std::exception& e) {
+    // The order is committed whatever happens here; the slower check of
+    // waiting deliveries finds it.
+    Log::Warning(std::string("router: waiting deliveries not woken for a new order: ") + e.what());
+  }
 }
 
 void RouterService::WakeForNewOrders() {

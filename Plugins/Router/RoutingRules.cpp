@@ -97,6 +97,11 @@ std::string FirstBytes(const std::string& body, size_t count) {
 }
 
 DeliveryProblem ProblemOf(const HttpResult& result, const std::string& what) {
+  if (!result.reached && result.certificateRejected) {
+    return DeliveryProblem::Fail(what + "'s certificate is not trusted (" + result.error +
+                                 "); nothing was sent: fix its certificate or the destination's CaFile, "
+                                 "then resend");
+  }
   if (!result.reached) return DeliveryProblem::Retry(what + " did not answer: " + result.error);
   const std::string said =
       what + " answered HTTP " + std::to_string(result.status) + ": " + FirstBytes(result.body);

@@ -397,7 +397,7 @@ class OrdersTest(unittest.TestCase):
             entries = self.admin.get(self.url + "/bridge/orders/reconciliation", timeout=30).json()["studies"]
             return [e for e in entries if e["study_uid"] == ds.StudyInstanceUID]
         entry = h.wait_until(listed, 30, message="study without order not listed")[0]
-        self.assertEqual(entry["kind"], "no-order")
+        self.assertEqual(entry["kind"], "no-accession")
         self.assertIn(made["id"], [c["id"] for c in entry["candidates"]])
         # Reception may not change images; a technician may.
         r = self.reception.post(self.url + "/bridge/orders/reconciliation/%s/attach" % original,

@@ -106,8 +106,9 @@ class PlatformTest(unittest.TestCase):
 
     def test_6_certificates_are_verified(self):
         study = self.send(1, "ACC-SS-6", description="UNTRUSTED CT")
-        d = rh.wait_delivery(self.site, study.uid, "untrusted", ["retrying", "failed"], timeout=60)
-        self.assertIn("certificate", d["reason"].lower())
+        d = rh.wait_delivery(self.site, study.uid, "untrusted", ["failed"], timeout=60)
+        self.assertIn("certificate is not trusted", d["reason"])
+        self.assertEqual(1, d["attempts"], "no retry makes a certificate trusted: failed at the first attempt")
         self.assertNotIn(CLIENT_SECRET, d["reason"])
 
 

@@ -215,6 +215,8 @@ TEST(WorklistMatching, AnswersHoldEveryKnownKeyAndFitTheEncoding) {
 // --- orders ------------------------------------------------------------------
 
 TEST_F(Orders, IdentifiersAreGeneratedUniqueAndWellFormed) {
+  std::vector<std::string> told;
+  service->OnCreated([&told](const Order& order) { told.push_back(order.accession); });
   CreatedOrder first = service->Create(Draft(), kDesk);
   CreatedOrder second = service->Create(Draft(), kDesk);
   EXPECT_EQ("202611290001", first.order.accession);
@@ -233,6 +235,8 @@ TEST_F(Orders, IdentifiersAreGeneratedUniqueAndWellFormed) {
     EXPECT_EQ(DomainError::Kind::kConflict, e.GetKind());
   }
   EXPECT_EQ(3, AuditCount("order.created"));
+  EXPECT_EQ((std::vector<std::string>{"202611290001", "202611290002", "ACC-7"}), told)
+      << "listeners hear of each committed order once, and not of a refused one";
   EXPECT_EQ("A20261129-01", ExpandAccessionPattern("A{YYYY}{MM}{DD}-{SEQ:2}", "20261129", "HOS", 1));
   EXPECT_THROW(ExpandAccessionPattern("{YYYY}", "20261129", "HOS", 1), std::invalid_argument);
 }
@@ -317,19 +321,21 @@ TEST_F(Orders, ArrivingStudiesMoveTheirOrderAndUnknownOnesAreListed) {
   matcher.Handle("indexed", "o4", Study("o4", "1.2.3.4", "", "P4"));
   service->Cancel(third.id, "wrong exam", kDesk);
   matcher.Handle("indexed", "o5", Study("o5", "1.2.3.5", third.accession, "P3"));
+  matcher.Handle("indexed", "o6", Study("o6", "1.2.3.6", "ACC-NOBODY", "P6"));
   int64_t total = 0;
   std::vector<OrderMismatch> list = store->Mismatches(true, 10, 0, total);
-  ASSERT_EQ(3, total);
+  ASSERT_EQ(4, total);
   std::map<std::string, std::string> kinds;
   for (const OrderMismatch& m : list) kinds[m.orthancId] = m.kind;
   EXPECT_EQ("patient-differs", kinds["o3"]);
-  EXPECT_EQ("no-order", kinds["o4"]);
+  EXPECT_EQ("no-accession", kinds["o4"]) << "said apart: the router waits for an accession number too";
   EXPECT_EQ("order-cancelled", kinds["o5"]);
+  EXPECT_EQ("no-order", kinds["o6"]);
   EXPECT_EQ("cancelled", store->Find(third.id)->status);
   // Deleted from Orthanc: off the list.
   matcher.Handle("deleted", "o4", std::nullopt);
   store->Mismatches(true, 10, 0, total);
-  EXPECT_EQ(2, total);
+  EXPECT_EQ(3, total);
 }
 
 TEST_F(Orders, TheWorklistOffersScheduledOrdersToKnownCallersOnly) {

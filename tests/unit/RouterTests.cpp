@@ -304,6 +304,12 @@ TEST(RouterRules, AnswersAreClassified) {
   const DeliveryProblem problem = ProblemOf(bad, "b");
   EXPECT_EQ(DeliveryProblem::Kind::kFail, problem.GetKind());
   EXPECT_EQ("b answered HTTP 400: bad thing", std::string(problem.what()));
+  HttpResult untrusted;
+  untrusted.error = "SSL peer certificate or SSH remote key was not OK";
+  untrusted.certificateRejected = true;
+  const DeliveryProblem refused = ProblemOf(untrusted, "b");
+  EXPECT_EQ(DeliveryProblem::Kind::kFail, refused.GetKind()) << "no retry makes a certificate trusted";
+  EXPECT_NE(std::string::npos, std::string(refused.what()).find("certificate is not trusted"));
   EXPECT_EQ("token [secret] here", Scrub("token abcdef here", "abcdef"));
 }
 
@@ -377,6 +383,13 @@ TEST(RouterQueue, CrashRecoveryStaffActionsAndWaitingWakeUps) {
   EXPECT_EQ(0, queue.Find(d.id)->attempts);
   const Json::Value backlog = queue.Backlog();
   EXPECT_EQ(1, backlog["queued"].asInt());
+  // The study deleted (or replaced by reconciliation) before it was sent.
+  queue.MarkWaiting(d.id, 600000, "no accession number");
+  EXPECT_EQ(0, queue.CloseForDeletedStudy("other"));
+  EXPECT_EQ(1, queue.CloseForDeletedStudy("o"));
+  EXPECT_EQ("failed", queue.Find(d.id)->state);
+  EXPECT_NE(std::string::npos, queue.Find(d.id)->reason.find("deleted from Orthanc"));
+  EXPECT_EQ(0, queue.CloseForDeletedStudy("o")) << "a closed delivery stays as it is";
 }
 
 // --- sending ----------------------------------------------------------------

@@ -139,6 +139,7 @@ export default {
   'orders.rec.technicianOnly': 'A technician or administrator attaches studies.',
   'orders.rec.done': 'Done. The list updates as the archive finishes.',
   'orders.rec.kind.no-order': 'No order has this study\u2019s UID or accession number',
+  'orders.rec.kind.no-accession': 'No accession number, and no order has this study\u2019s UID: attach it to its order before it can be sent on',
   'orders.rec.kind.order-cancelled': 'Its order was cancelled',
   'orders.rec.kind.patient-differs': 'The accession number belongs to another patient\u2019s order',
   'reception.orders.arrived': 'Arrived',
