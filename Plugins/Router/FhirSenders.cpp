@@ -98,6 +98,10 @@ std::string SatusehatAccessionSystem(const std::string& organizationId) {
   return "http://sys-ids.kemkes.go.id/acsn/" + organizationId;
 }
 
+std::string SatusehatDiagnosticSystem(const std::string& organizationId) {
+  return "http://sys-ids.kemkes.go.id/diagnostic/" + organizationId + "/rad";
+}
+
 Json::Value BuildImagingStudy(const StudyContent& study, const Json::Value& identifiers,
                               const Json::Value& subject, const Json::Value& basedOn,
                               const Json::Value& encounter, const std::string& offset) {
@@ -153,6 +157,9 @@ Json::Value BuildDiagnosticReport(const RoutedReport& report, const Json::Value&
   rad["display"] = "Radiology";
   category["coding"].append(rad);
   out["category"].append(category);
+  Json::Value loinc = Coding("http://loinc.org", "18748-4");
+  loinc["display"] = "Diagnostic imaging study";
+  out["code"]["coding"].append(loinc);
   out["code"]["text"] =
       Text::Trim(description).empty() ? "Imaging report" : Text::ToValidUtf8(Text::Trim(description));
   out["subject"] = subject;
@@ -166,6 +173,40 @@ Json::Value BuildDiagnosticReport(const RoutedReport& report, const Json::Value&
     out["presentedForm"].append(form);
   }
   return out;
+}
+
+Json::Value DiagnosticReportForServer(Json::Value resource, const Json::Value& subject,
+                                      const std::string& imagingStudyId) {
+  resource.removeMember("id");
+  if (!subject.isNull()) {
+    Json::Value patient = subject;
+    if (!patient.isMember("display") && resource["subject"]["display"].isString())
+      patient["display"] = resource["subject"]["display"];
+    resource["subject"] = patient;
+  }
+  if (resource["basedOn"].isArray()) {
+    Json::Value basedOn(Json::arrayValue);
+    for (Json::Value request : resource["basedOn"]) {
+      if (!request.isObject()) continue;
+      request.removeMember("reference");
+      if (request.isMember("identifier")) basedOn.append(request);
+    }
+    if (basedOn.empty()) {
+      resource.removeMember("basedOn");
+    } else {
+      resource["basedOn"] = basedOn;
+    }
+  }
+  if (!imagingStudyId.empty()) {
+    Json::Value study = Reference("ImagingStudy/" + imagingStudyId);
+    study["type"] = "ImagingStudy";
+    const Json::Value& local = resource["imagingStudy"];
+    if (local.isArray() && !local.empty() && local[0]["identifier"].isObject())
+      study["identifier"] = local[0]["identifier"];
+    resource["imagingStudy"] = Json::Value(Json::arrayValue);
+    resource["imagingStudy"].append(study);
+  }
+  return resource;
 }
 
 // --- FhirClient -------------------------------------------------------------
@@ -217,6 +258,17 @@ std::string FhirClient::Save(const std::string& type, Json::Value resource, cons
 
 // --- FHIR server ------------------------------------------------------------
 
+namespace {
+// The patient as this destination's ImagingStudy and DiagnosticReport name it.
+Json::Value PatientOf(const RouterDestination& d, const StudyContent& study) {
+  Json::Value subject(Json::objectValue);
+  subject["identifier"]["system"] = d.patientSystem;
+  subject["identifier"]["value"] = study.patientId.empty() ? "unknown" : study.patientId;
+  SetIfNotEmpty(subject, "display", Text::PersonNameForDisplay(study.patientName));
+  return subject;
+}
+}  // namespace
+
 std::string FhirSender::Send(DeliveryAttempt& attempt) {
   const RouterDestination& d = attempt.destination;
   FhirClient fhir(http_, d, tokens_, d.url);
@@ -226,9 +278,7 @@ std::string FhirSender::Send(DeliveryAttempt& attempt) {
     if (!RoutedReport::FromPayload(delivery.payload, report))
       throw DeliveryProblem::Fail("the report is unreadable");
     const StudyContent study = ReadStudyContent(orthanc_, delivery.orthancId, false);
-    Json::Value subject(Json::objectValue);
-    subject["identifier"]["system"] = d.patientSystem;
-    subject["identifier"]["value"] = study.patientId;
+    const Json::Value subject = PatientOf(d, study);
     const Json::Value imaging = fhir.SearchFirst(
         "ImagingStudy", "identifier=" + UrlEncodeComponent("urn:dicom:uid|urn:oid:" + study.studyUid));
     Json::Value resource;
@@ -239,12 +289,9 @@ std::string FhirSender::Send(DeliveryAttempt& attempt) {
           !resource["identifier"].isArray() || resource["identifier"].empty() ||
           !resource["identifier"][0]["system"].isString() || !resource["identifier"][0]["value"].isString())
         throw DeliveryProblem::Fail("the report's DiagnosticReport has no identifier");
+      resource =
+          DiagnosticReportForServer(resource, subject, imaging.isNull() ? "" : imaging["id"].asString());
       const Json::Value& first = resource["identifier"][0];
-      if (!imaging.isNull()) {
-        resource["imagingStudy"] = Json::Value(Json::arrayValue);
-        resource["imagingStudy"].append(Reference("ImagingStudy/" + imaging["id"].asString()));
-      }
-      resource.removeMember("id");
       const Json::Value existing = fhir.SearchFirst(
           "DiagnosticReport",
           "identifier=" + UrlEncodeComponent(first["system"].asString() + "|" + first["value"].asString()));
@@ -272,10 +319,7 @@ std::string FhirSender::Send(DeliveryAttempt& attempt) {
   Json::Value identifiers(Json::arrayValue);
   identifiers.append(StudyUidIdentifier(study.studyUid));
   if (!study.accession.empty()) identifiers.append(AccessionIdentifier("", study.accession));
-  Json::Value subject(Json::objectValue);
-  subject["identifier"]["system"] = d.patientSystem;
-  subject["identifier"]["value"] = study.patientId.empty() ? "unknown" : study.patientId;
-  SetIfNotEmpty(subject, "display", Text::PersonNameForDisplay(study.patientName));
+  const Json::Value subject = PatientOf(d, study);
   const Json::Value existing = fhir.SearchFirst(
       "ImagingStudy", "identifier=" + UrlEncodeComponent("urn:dicom:uid|urn:oid:" + study.studyUid));
   const std::string id = fhir.Save(
@@ -360,8 +404,11 @@ std::string SatusehatSender::SendReport(DeliveryAttempt& attempt, FhirClient& fh
       fhir.SearchFirst("ImagingStudy", "identifier=" + UrlEncodeComponent(system + "|" + accession));
   if (imaging.isNull())
     throw DeliveryProblem::Wait("the ImagingStudy of accession " + accession + " is not there yet");
+  // SATUSEHAT's documented DiagnosticReport: an official identifier of the
+  // organization's system, and the ServiceRequest's code as its code.
   Json::Value identifier(Json::objectValue);
-  identifier["system"] = "http://sys-ids.kemkes.go.id/diagnostic/" + d.organizationId + "/rad";
+  identifier["system"] = SatusehatDiagnosticSystem(d.organizationId);
+  identifier["use"] = "official";
   identifier["value"] = report.reportId;
   Json::Value basedOn(Json::arrayValue);
   basedOn.append(Reference("ServiceRequest/" + serviceRequest["id"].asString()));
@@ -370,6 +417,8 @@ std::string SatusehatSender::SendReport(DeliveryAttempt& attempt, FhirClient& fh
       "identifier=" + UrlEncodeComponent(identifier["system"].asString() + "|" + report.reportId));
   Json::Value resource = BuildDiagnosticReport(report, identifier, serviceRequest["subject"], basedOn,
                                                imaging["id"].asString(), "");
+  const Json::Value& code = serviceRequest["code"];
+  if (code.isObject() && code["coding"].isArray() && !code["coding"].empty()) resource["code"] = code;
   // The signed PDF of the reports module's DiagnosticReport, when it has one.
   Json::Value local;
   if (!resource.isMember("presentedForm") && !report.fhirResource.empty() &&

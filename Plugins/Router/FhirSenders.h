@@ -42,8 +42,19 @@ Json::Value BuildDiagnosticReport(const RoutedReport& report, const Json::Value&
                                   const Json::Value& subject, const Json::Value& basedOn,
                                   const std::string& imagingStudyId, const std::string& description);
 
+// The reports module's DiagnosticReport as a FHIR server gets it: without
+// the local id; `subject` (the patient as the destination's ImagingStudy
+// names it) in place of the local one; basedOn by identifier only (a literal
+// "ServiceRequest/<id>" names an order of this site, which that server does
+// not have); imagingStudy the server's ImagingStudy `imagingStudyId` when it
+// has one (the logical reference by Study Instance UID kept).
+Json::Value DiagnosticReportForServer(Json::Value resource, const Json::Value& subject,
+                                      const std::string& imagingStudyId);
+
 // SATUSEHAT's identifier system of accession numbers for an organization.
 std::string SatusehatAccessionSystem(const std::string& organizationId);
+// SATUSEHAT's identifier system of an organization's radiology reports.
+std::string SatusehatDiagnosticSystem(const std::string& organizationId);
 
 // JSON over HTTP to one FHIR base, with the destination's authentication and
 // the router's classification of failures.

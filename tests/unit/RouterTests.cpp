@@ -525,7 +525,8 @@ void PlatformWithOrder(ScriptedHttp& http) {
           R"({"access_token": "tok-1", "expires_in": "14399"})");
   http.On("GET https://ss.test/fhir-r4/v1/ServiceRequest?identifier=", 200,
           R"({"resourceType": "Bundle", "total": 1, "entry": [{"resource": {"resourceType": "ServiceRequest",
-              "id": "sr-9", "subject": {"reference": "Patient/P100"}, "encounter": {"reference": "Encounter/E5"}}}]})");
+              "id": "sr-9", "subject": {"reference": "Patient/P100"}, "encounter": {"reference": "Encounter/E5"},
+              "code": {"coding": [{"system": "http://loinc.org", "code": "24725-4"}], "text": "CT kepala"}}}]})");
   http.On("GET https://ss.test/fhir-r4/v1/ImagingStudy?identifier=", 200,
           R"({"resourceType": "Bundle", "total": 0})");
   http.On("POST https://ss.test/fhir-r4/v1/ImagingStudy", 201,
@@ -679,6 +680,8 @@ TEST_F(RouterFixture, ReportsModulesDiagnosticReportGoesToAFhirServerOnceThenUpd
   ASSERT_TRUE(JsonText::Parse(http.CallsTo("POST http://ehr/fhir/DiagnosticReport")[0].body, posted));
   EXPECT_EQ("ImagingStudy/is-7", posted["imagingStudy"][0]["reference"].asString());
   EXPECT_EQ("application/pdf", posted["presentedForm"][0]["contentType"].asString());
+  // The patient as this destination's ImagingStudy names it.
+  EXPECT_EQ("urn:hospitalbridge:patient-id", posted["subject"]["identifier"]["system"].asString());
   EXPECT_FALSE(posted.isMember("id"));
   const std::vector<HttpCall> searches = http.CallsTo("GET http://ehr/fhir/DiagnosticReport?identifier=");
   ASSERT_EQ(1u, searches.size());
@@ -732,6 +735,55 @@ TEST_F(RouterFixture, SignedReportGoesAsDiagnosticReport) {
   EXPECT_EQ("ImagingStudy/is-1", posted["imagingStudy"][0]["reference"].asString());
   EXPECT_EQ("ServiceRequest/sr-9", posted["basedOn"][0]["reference"].asString());
   EXPECT_EQ("Normal", posted["conclusion"].asString());
+  // SATUSEHAT's documented shape: an official identifier of the organization's
+  // radiology system, and the ServiceRequest's code.
+  EXPECT_EQ("http://sys-ids.kemkes.go.id/diagnostic/100026/rad",
+            posted["identifier"][0]["system"].asString());
+  EXPECT_EQ("official", posted["identifier"][0]["use"].asString());
+  EXPECT_EQ("R-1", posted["identifier"][0]["value"].asString());
+  EXPECT_EQ("24725-4", posted["code"]["coding"][0]["code"].asString());
+  EXPECT_EQ("CT kepala", posted["code"]["text"].asString());
+  const std::vector<HttpCall> search = http.CallsTo("GET https://ss.test/fhir-r4/v1/DiagnosticReport");
+  ASSERT_EQ(1u, search.size());
+  EXPECT_NE(std::string::npos,
+            search[0].url.find("http%3A%2F%2Fsys-ids.kemkes.go.id%2Fdiagnostic%2F100026%2Frad%7CR-1"));
+}
+
+TEST(FhirSenders, DiagnosticReportForAServerNamesOnlyWhatThatServerHas) {
+  Json::Value local;
+  ASSERT_TRUE(JsonText::Parse(R"({"resourceType": "DiagnosticReport", "id": "hb-HOS-001-report-12-v1",
+      "status": "final", "identifier": [{"system": "urn:hospitalbridge:HOS-001:report", "value": "12"}],
+      "basedOn": [{"reference": "ServiceRequest/31", "type": "ServiceRequest",
+                   "identifier": {"system": "urn:hospitalbridge:HOS-001:accession", "value": "A-31"}},
+                  {"reference": "ServiceRequest/32"}],
+      "subject": {"type": "Patient", "identifier": {"system": "urn:hospitalbridge:HOS-001:patient-id",
+                  "value": "P-1"}, "display": "Doe, Jane"},
+      "imagingStudy": [{"type": "ImagingStudy", "identifier": {"system": "urn:dicom:uid",
+                        "value": "urn:oid:1.2.3"}}]})",
+                              local));
+  Json::Value subject;
+  subject["identifier"]["system"] = "http://hospital.example/mrn";
+  subject["identifier"]["value"] = "P-1";
+  const Json::Value sent = DiagnosticReportForServer(local, subject, "is-7");
+  EXPECT_FALSE(sent.isMember("id"));
+  EXPECT_EQ("12", sent["identifier"][0]["value"].asString());
+  // The server's patient and ImagingStudy; the local display kept.
+  EXPECT_EQ("http://hospital.example/mrn", sent["subject"]["identifier"]["system"].asString());
+  EXPECT_EQ("Doe, Jane", sent["subject"]["display"].asString());
+  ASSERT_EQ(1u, sent["imagingStudy"].size());
+  EXPECT_EQ("ImagingStudy/is-7", sent["imagingStudy"][0]["reference"].asString());
+  EXPECT_EQ("urn:oid:1.2.3", sent["imagingStudy"][0]["identifier"]["value"].asString());
+  // The order by its accession number only: ServiceRequest/31 is this site's, not the server's.
+  ASSERT_EQ(1u, sent["basedOn"].size());
+  EXPECT_FALSE(sent["basedOn"][0].isMember("reference"));
+  EXPECT_EQ("A-31", sent["basedOn"][0]["identifier"]["value"].asString());
+
+  // No ImagingStudy there (yet): the logical reference stays; no order: no basedOn.
+  local["basedOn"][0].removeMember("identifier");
+  const Json::Value alone = DiagnosticReportForServer(local, Json::Value(), "");
+  EXPECT_FALSE(alone.isMember("basedOn"));
+  EXPECT_FALSE(alone["imagingStudy"][0].isMember("reference"));
+  EXPECT_EQ("urn:hospitalbridge:HOS-001:patient-id", alone["subject"]["identifier"]["system"].asString());
 }
 
 TEST_F(RouterFixture, CStoreFollowsOrthancJobs) {
