@@ -7,12 +7,20 @@ uses, strict about what it accepts, and able to misbehave on demand.
   GET  /fhir-r4/v1/ImagingStudy?identifier=<acsn system>|<accession>
   POST /fhir-r4/v1/ImagingStudy, PUT /fhir-r4/v1/ImagingStudy/<id>
   POST /dicom/v1/dicomWeb/studies   one instance, Content-Type application/dicom, X-ImagingStudy-ID
+  GET  /fhir-r4/v1/DiagnosticReport?identifier=<diagnostic system>|<report id>
+  POST /fhir-r4/v1/DiagnosticReport, PUT /fhir-r4/v1/DiagnosticReport/<id>
 
 Every FHIR call needs a valid bearer token; an ImagingStudy is checked against
 FHIR R4's JSON schema and the profile (ACSN identifier of the organization,
 urn:dicom:uid, subject and basedOn of the ServiceRequest); a second
 ImagingStudy for one accession is refused; an image must name the
-ImagingStudy of its own study. What it refuses is kept in `rejections`."""
+ImagingStudy of its own study. A DiagnosticReport (the radiologist's reading)
+is checked against the R4 schema and the platform's documented shape: one
+official identifier of http://sys-ids.kemkes.go.id/diagnostic/<org>/rad,
+basedOn the ServiceRequest, its subject, the ServiceRequest's code (the
+platform wants DiagnosticReport.code to be ServiceRequest.code) and the
+ImagingStudy of the same accession; a second one for one identifier is
+refused. What it refuses is kept in `rejections`."""
 
 import http.server
 import io
@@ -58,14 +66,18 @@ class Platform(object):
         self.client_id = client_id
         self.client_secret = client_secret
         self.acsn_system = "http://sys-ids.kemkes.go.id/acsn/" + organization
+        self.diagnostic_system = "http://sys-ids.kemkes.go.id/diagnostic/%s/rad" % organization
         self.validator = jsonschema.Draft6Validator(
             {"$ref": "#/definitions/ImagingStudy", "definitions": schema["definitions"]})
+        self.report_validator = jsonschema.Draft6Validator(
+            {"$ref": "#/definitions/DiagnosticReport", "definitions": schema["definitions"]})
         self.lock = threading.Lock()
         self.tokens = {}            # token -> expiry (time.time())
         self.token_requests = 0
         self.unauthorized = 0
         self.service_requests = {}  # accession -> resource
         self.imaging_studies = {}   # id -> resource
+        self.diagnostic_reports = {}  # id -> resource
         self.instances = {}         # SOP Instance UID -> times received
         self.instance_study = {}    # SOP Instance UID -> ImagingStudy id
         self.rejections = []
@@ -137,6 +149,8 @@ class Platform(object):
             resource = {"resourceType": "ServiceRequest", "id": str(uuid.uuid4()),
                         "identifier": [{"system": self.acsn_system, "value": accession}],
                         "subject": {"reference": "Patient/" + patient},
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "24725-4",
+                                             "display": "CT Head"}], "text": "CT kepala"},
                         "encounter": {"reference": "Encounter/" + str(uuid.uuid4())}}
             self.service_requests[accession] = resource
             return resource
@@ -150,6 +164,12 @@ class Platform(object):
             return [s for s in self.imaging_studies.values()
                     if any(i.get("system") == self.acsn_system and i.get("value") == accession
                            for i in s.get("identifier", []))]
+
+    def reports_for(self, report_id):
+        with self.lock:
+            return [r for r in self.diagnostic_reports.values()
+                    if {"system": self.diagnostic_system, "use": "official", "value": report_id}
+                    in r.get("identifier", [])]
 
     # --- the endpoints ---------------------------------------------------
 
@@ -195,6 +215,16 @@ class Platform(object):
                          "entry": [{"resource": r} for r in found]}
         if url.path.startswith("/fhir-r4/v1/ImagingStudy") and method in ("POST", "PUT"):
             return self.save_imaging_study(method, url.path, body)
+        if url.path == "/fhir-r4/v1/DiagnosticReport" and method == "GET":
+            identifier = query.get("identifier", [""])[0]
+            system, _, value = identifier.rpartition("|")
+            if system != self.diagnostic_system or not value:
+                return self.reject(400, "identifier must be %s|<id>, got %r" % (self.diagnostic_system, identifier))
+            found = self.reports_for(value)
+            return 200, {"resourceType": "Bundle", "type": "searchset", "total": len(found),
+                         "entry": [{"resource": r} for r in found]}
+        if url.path.startswith("/fhir-r4/v1/DiagnosticReport") and method in ("POST", "PUT"):
+            return self.save_diagnostic_report(method, url.path, body)
         if url.path == "/dicom/v1/dicomWeb/studies" and method == "POST":
             return self.store_instance(headers, body)
         return self.reject(404, "no such endpoint: %s %s" % (method, url.path))
@@ -235,6 +265,50 @@ class Platform(object):
                 return self.reject(400, "PUT must name the ImagingStudy of the accession")
         with self.lock:
             self.imaging_studies[resource["id"]] = resource
+        return (201 if method == "POST" else 200), resource
+
+    def save_diagnostic_report(self, method, path, body):
+        try:
+            resource = json.loads(body)
+        except ValueError:
+            return self.reject(400, "not JSON")
+        errors = sorted(self.report_validator.iter_errors(resource), key=lambda e: list(e.path))
+        if errors:
+            return self.reject(400, "not a valid FHIR R4 DiagnosticReport: %s at %s"
+                               % (errors[0].message[:200], list(errors[0].path)))
+        identifiers = [i for i in resource.get("identifier", []) if i.get("system") == self.diagnostic_system]
+        if len(identifiers) != 1 or identifiers[0].get("use") != "official" or not identifiers[0].get("value"):
+            return self.reject(400, "identifier: one official identifier of %s needed" % self.diagnostic_system)
+        if resource.get("status") not in ("preliminary", "final", "amended", "corrected", "appended"):
+            return self.reject(400, "status %r is not one of a reading" % resource.get("status"))
+        with self.lock:
+            orders = {"ServiceRequest/" + o["id"]: (a, o) for a, o in self.service_requests.items()}
+        based = resource.get("basedOn", [])
+        if len(based) != 1 or based[0].get("reference") not in orders:
+            return self.reject(400, "basedOn must be the ServiceRequest of the reading, got %r" % (based,))
+        accession, order = orders[based[0]["reference"]]
+        if resource.get("subject") != order["subject"]:
+            return self.reject(400, "subject must be the ServiceRequest's")
+        codes = [(c.get("system"), c.get("code")) for c in resource.get("code", {}).get("coding", [])]
+        wanted = [(c["system"], c["code"]) for c in order["code"]["coding"]]
+        if not set(wanted) <= set(codes):
+            return self.reject(400, "code must be the ServiceRequest's code %r, got %r" % (wanted, codes))
+        if not any(c.get("code") == "RAD" for cat in resource.get("category", []) for c in cat.get("coding", [])):
+            return self.reject(400, "category must be RAD")
+        studies = self.studies_for(accession)
+        if not studies or resource.get("imagingStudy") != [{"reference": "ImagingStudy/" + studies[0]["id"]}]:
+            return self.reject(400, "imagingStudy must be the ImagingStudy of accession " + accession)
+        existing = self.reports_for(identifiers[0]["value"])
+        if method == "POST":
+            if existing:
+                return self.reject(409, "a DiagnosticReport exists for " + identifiers[0]["value"])
+            resource["id"] = str(uuid.uuid4())
+        else:
+            wanted_id = path.rsplit("/", 1)[-1]
+            if not existing or existing[0]["id"] != wanted_id or resource.get("id") != wanted_id:
+                return self.reject(400, "PUT must name the DiagnosticReport of the identifier")
+        with self.lock:
+            self.diagnostic_reports[resource["id"]] = resource
         return (201 if method == "POST" else 200), resource
 
     def store_instance(self, headers, body):
