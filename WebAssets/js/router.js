@@ -95,14 +95,14 @@ function DeliveryRow({ d, canAct, onAction }) {
       ${d.trigger && d.trigger !== 'study' ? html`<span class="hb-subtext">${str(d.trigger)}</span>` : null}<//>
     <${Cell} label=${t('router.col.state')}><${Badge} state=${str(d.state)} />
       ${d.state === 'retrying' && d.next_attempt_at ? html`<span class="hb-subtext">${t('router.nextAttempt', { at: formatDateTime(d.next_attempt_at) })}</span>` : null}<//>
-    <${Cell} label=${t('router.col.instances')} className="hb-nowrap">${t('router.instances', {
+    <${Cell} label=${t('router.col.instances')}>${t('router.instances', {
       sent: formatNumber(d.instances_sent), received: formatNumber(d.instances_received), confirmed: formatNumber(d.instances_confirmed) })}<//>
     <${Cell} label=${t('router.col.attempts')} className="hb-num">${formatNumber(d.attempts)}<//>
     <${Cell} label=${t('router.col.remote')}>${d.remote_id ? html`<span class="hb-id">${str(d.remote_id)}</span>` : null}
       ${d.remote_url ? html`<span class="hb-subtext hb-id">${str(d.remote_url)}</span>` : null}<//>
     <${Cell} label=${t('router.col.reason')}>${str(d.reason)}<//>
     <${Cell} label=${t('router.col.updated')} className="hb-nowrap">${formatDateTime(d.updated_at)}<//>
-    ${canAct ? html`<td class="hb-no-print"><div class="hb-actions">
+    ${canAct ? html`<td class="hb-no-print"><div class="hb-actions hb-actions-stack">
       ${canResend ? html`<button type="button" class="hb-button hb-button-small"
           onClick=${function () { onAction(d, 'resend'); }}>${t('router.resend')}</button>` : null}
       ${canCancel ? html`<button type="button" class="hb-button hb-button-small"
