@@ -277,6 +277,16 @@ void DeliveryQueue::MarkFailed(int64_t id, const std::string& reason) {
   SetState(id, DeliveryState::kFailed, reason, 0);
 }
 
+bool DeliveryQueue::Postpone(int64_t id, int64_t untilMs, const std::string& reason) {
+  return InWrite(database_, [&](Transaction& t) {
+    Statement update(t,
+                     "UPDATE router_deliveries SET state = 'waiting', reason = ?, next_attempt_at = ?, "
+                     "updated_at = ? WHERE id = ? AND state IN ('queued', 'retrying', 'waiting')");
+    update.Bind(1, reason).Bind(2, untilMs).Bind(3, clock_.NowSeconds()).Bind(4, id).Run();
+    return t.Changes() == 1;
+  });
+}
+
 void DeliveryQueue::Release(int64_t id) {
   InWrite(database_, [&](Transaction& t) {
     Statement update(

@@ -108,6 +108,9 @@ class DeliveryQueue {
   void MarkRetrying(int64_t id, int64_t delayMs, const std::string& reason);
   void MarkWaiting(int64_t id, int64_t delayMs, const std::string& reason);
   void MarkFailed(int64_t id, const std::string& reason);
+  // Not sent before `untilMs` (off-hours schedule): waiting with this
+  // reason, attempts not counted; false when it is no longer pending.
+  bool Postpone(int64_t id, int64_t untilMs, const std::string& reason);
   // Back to queued (Orthanc stopping mid-send), attempts not counted.
   void Release(int64_t id);
   void SetRemote(int64_t id, const std::string& remoteId, const std::string& remoteUrl);

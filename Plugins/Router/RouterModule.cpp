@@ -1,8 +1,15 @@
 #include "Router/RouterModule.h"
 
+#include "Common/Log.h"
 #include "Router/RouterRoutes.h"
 
 namespace HospitalBridge {
+namespace {
+const char kResumedJobsWarning[] =
+    "Orthanc saves its jobs (\"SaveJobs\" is not false): after a crash it resumes a store job the router "
+    "had started (dicom and peer destinations) from its last saved step and sends again what that job sent "
+    "since; set \"SaveJobs\": false so that only the router resumes, sending nothing twice";
+}  // namespace
 
 RouterModule::RouterModule(const ModuleContext& context, const RouterSettings& settings,
                            RouterModuleNeeds needs)
@@ -14,7 +21,7 @@ RouterModule::RouterModule(const ModuleContext& context, const RouterSettings& s
   if (!http_) http_ = std::make_shared<CurlHttpClient>();
   queue_ = std::make_unique<DeliveryQueue>(context.database, context.clock);
   service_ = std::make_unique<RouterService>(settings_, *queue_, context.orthanc, *http_, context.audit,
-                                             context.clock);
+                                             context.clock, &context.peers);
   worker_ = std::make_unique<BackgroundWorker>(
       "router", [this] { return service_->RunDue(); }, std::chrono::milliseconds(1000),
       std::chrono::milliseconds(30000));
@@ -31,7 +38,9 @@ RouterModule::RouterModule(const ModuleContext& context, const RouterSettings& s
 RouterModule::~RouterModule() { RouterModule::Stop(); }
 
 void RouterModule::Start() {
-  if (worker_) worker_->Start();
+  if (!worker_) return;
+  if (settings_.orthancResumesStoreJobs) Log::Warning(std::string("router: ") + kResumedJobsWarning);
+  worker_->Start();
 }
 
 void RouterModule::Stop() {
@@ -50,6 +59,8 @@ void RouterModule::Describe(Json::Value& section) {
   section["backlog"] = queue_->Backlog();
   section["sending"] = worker_->Running() && worker_->HoldsLease();
   section["last_error"] = worker_->LastError();
+  section["warnings"] = Json::Value(Json::arrayValue);
+  if (settings_.orthancResumesStoreJobs) section["warnings"].append(kResumedJobsWarning);
 }
 
 bool RouterModule::OnReportSigned(const RoutedReport& report) {

@@ -11,7 +11,7 @@
 
 namespace HospitalBridge {
 RouterService::RouterService(const RouterSettings& settings, DeliveryQueue& queue, IOrthancRest& orthanc,
-                             IHttpClient& http, IAuditSink& audit, const IClock& clock)
+                             IHttpClient& http, IAuditSink& audit, const IClock& clock, IPeerClient* peers)
     : settings_(settings),
       queue_(queue),
       orthanc_(orthanc),
@@ -34,7 +34,8 @@ RouterService::RouterService(const RouterSettings& settings, DeliveryQueue& queu
     switch (d.kind) {
       case DestinationKind::kDicom:
       case DestinationKind::kPeer:
-        senders_[d.name] = std::make_unique<OrthancStoreSender>(orthanc_, [this](int ms) { sleepMs_(ms); });
+        senders_[d.name] =
+            std::make_unique<OrthancStoreSender>(orthanc_, peers, [this](int ms) { sleepMs_(ms); });
         break;
       case DestinationKind::kDicomWeb:
         senders_[d.name] = std::make_unique<DicomWebSender>(orthanc_, http_, tokens);
@@ -214,13 +215,17 @@ std::chrono::milliseconds RouterService::RunDue() {
   const std::vector<Delivery> due = queue_.Due(500);
   std::map<std::string, int> taken;
   std::vector<Delivery> claimed;
-  bool offSchedule = false;
   const int minute = MinuteOfDay();
   for (const Delivery& delivery : due) {
     const RouterDestination* d = settings_.Destination(delivery.destination);
     const int limit = d != nullptr ? d->maxConcurrent : 1;
     if (d != nullptr && !InSchedule(d->sendFromMinute, d->sendUntilMinute, minute)) {
-      offSchedule = true;
+      // Waits, saying why and until when, for the window to open (the
+      // start of the minute it opens; looked at again then).
+      const int64_t minutes = (d->sendFromMinute - minute + 24 * 60) % (24 * 60);
+      const int64_t opensAtMs = (clock_.NowMs() / 60000 + minutes) * 60000;
+      queue_.Postpone(delivery.id, opensAtMs,
+                      "outside the sending hours " + ScheduleText(d->sendFromMinute, d->sendUntilMinute));
       continue;
     }
     if (taken[delivery.destination] >= limit) continue;
@@ -237,7 +242,6 @@ std::chrono::milliseconds RouterService::RunDue() {
     for (std::thread& thread : threads) thread.join();
   }
   if (!claimed.empty()) return std::chrono::milliseconds(0);
-  if (offSchedule) return std::chrono::seconds(60);
   const std::optional<int64_t> next = queue_.NextDueAtMs();
   if (!next) return std::chrono::seconds(5);
   return std::chrono::milliseconds(
@@ -327,6 +331,7 @@ Json::Value RouterService::DestinationsJson() const {
     if (!d.url.empty()) item["url"] = d.url;
     item["max_concurrent"] = d.maxConcurrent;
     item["scheduled"] = d.sendFromMinute >= 0;
+    if (d.sendFromMinute >= 0) item["schedule"] = ScheduleText(d.sendFromMinute, d.sendUntilMinute);
     out.append(item);
   }
   return out;

@@ -21,6 +21,7 @@
 #include "Common/AuditSink.h"
 #include "Common/Clock.h"
 #include "Common/OrthancRest.h"
+#include "Common/PeerClient.h"
 #include "Common/StudyEvents.h"
 #include "Router/DeliveryQueue.h"
 #include "Router/FhirSenders.h"
@@ -33,7 +34,7 @@ namespace HospitalBridge {
 class RouterService : public IStudyEventConsumer {
  public:
   RouterService(const RouterSettings& settings, DeliveryQueue& queue, IOrthancRest& orthanc,
-                IHttpClient& http, IAuditSink& audit, const IClock& clock);
+                IHttpClient& http, IAuditSink& audit, const IClock& clock, IPeerClient* peers = nullptr);
 
   const char* Name() const override { return "router"; }
   void Consume(StudyEventContext& context) override;

@@ -3,6 +3,7 @@
 #include <regex.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -294,6 +295,14 @@ bool ParseSchedule(const std::string& text, int& fromMinute, int& untilMinute) {
   return fromMinute != untilMinute;
 }
 
+std::string ScheduleText(int fromMinute, int untilMinute) {
+  if (fromMinute < 0) return "";
+  char text[48];  // room for any int, to keep -Wformat-truncation quiet
+  std::snprintf(text, sizeof(text), "%02d:%02d-%02d:%02d", fromMinute / 60, fromMinute % 60, untilMinute / 60,
+                untilMinute % 60);
+  return text;
+}
+
 bool InSchedule(int fromMinute, int untilMinute, int minuteOfDay) {
   if (fromMinute < 0) return true;
   if (fromMinute < untilMinute) return minuteOfDay >= fromMinute && minuteOfDay < untilMinute;
@@ -336,6 +345,12 @@ RouterSettings ReadRouterSettings(const SettingsReader& read) {
   for (Json::ArrayIndex i = 0; i < rules.size(); i++) {
     settings.rules.push_back(
         ReadRule(rules[i], "Router.Rules[" + std::to_string(i) + "]", names, settings.destinations));
+  }
+  const Json::Value& saveJobs = read.Orthanc()["SaveJobs"];
+  for (const RouterDestination& d : settings.destinations) {
+    if ((d.kind == DestinationKind::kDicom || d.kind == DestinationKind::kPeer) &&
+        !(saveJobs.isBool() && !saveJobs.asBool()))
+      settings.orthancResumesStoreJobs = true;
   }
   return settings;
 }

@@ -63,6 +63,11 @@ struct RouterSettings {
   int maxAttempts = 50;
   int waitingRecheckSeconds = 600;
   std::string timeZoneOffset = "+00:00";  // of DICOM dates and times, for FHIR dateTime
+  // A dicom or peer destination while Orthanc saves its jobs ("SaveJobs",
+  // true by default): after a crash Orthanc itself resumes a store job the
+  // router started, from its last saved step, sending again what that job
+  // had sent since; the router cannot stop it in time.
+  bool orthancResumesStoreJobs = false;
 
   const RouterDestination* Destination(const std::string& name) const;
 };
@@ -71,6 +76,8 @@ RouterSettings ReadRouterSettings(const SettingsReader& read);
 
 // "HH:MM-HH:MM" → minutes of the day; false when malformed.
 bool ParseSchedule(const std::string& text, int& fromMinute, int& untilMinute);
+// "HH:MM-HH:MM" of a window ("" when always).
+std::string ScheduleText(int fromMinute, int untilMinute);
 // Whether `minuteOfDay` falls in the window (always, when from is -1).
 bool InSchedule(int fromMinute, int untilMinute, int minuteOfDay);
 

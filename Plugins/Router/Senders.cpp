@@ -6,6 +6,7 @@
 
 #include "Common/Crypto.h"
 #include "Common/Json.h"
+#include "Common/Log.h"
 
 namespace HospitalBridge {
 namespace {
@@ -133,10 +134,33 @@ std::string ReadInstanceFile(IOrthancRest& orthanc, const InstanceContent& insta
 // --- Orthanc jobs -----------------------------------------------------------
 
 std::string OrthancStoreSender::Send(DeliveryAttempt& attempt) {
+  const RouterDestination& d = attempt.destination;
   const StudyContent content = ReadStudyContent(orthanc_, attempt.delivery.orthancId, false);
   attempt.queue.SetReceived(attempt.delivery.id, static_cast<int64_t>(content.InstanceCount()));
+  std::string asked;  // what the destination said it had, for the note
+  if ((attempt.delivery.attempts > 0 || attempt.delivery.reason.rfind("interrupted", 0) == 0) &&
+      !content.Missing(attempt.sent).empty()) {
+    // A job cut short may have stored part of its batch: what the
+    // destination has is confirmed and not sent again.
+    std::set<std::string> there;
+    std::string why;
+    if (InstancesThere(d, content, there, why)) {
+      std::vector<std::string> confirmed;
+      for (const InstanceContent* instance : content.Missing(attempt.sent)) {
+        if (there.count(instance->sopInstanceUid) != 0) confirmed.push_back(instance->sopInstanceUid);
+      }
+      if (!confirmed.empty()) attempt.Confirm(confirmed);
+      asked = " (" + std::to_string(confirmed.size()) + " of those not confirmed before were there already)";
+      Log::Info("router: delivery #" + std::to_string(attempt.delivery.id) + ": " + d.name + " already has " +
+                std::to_string(confirmed.size()) + " of the instances not confirmed yet; the rest is sent");
+    } else {
+      asked = " (" + d.name + " could not say what it had: those not confirmed before were sent again)";
+      Log::Warning("router: delivery #" + std::to_string(attempt.delivery.id) + ": cannot ask " + d.name +
+                   " what it already has (" + why + "); the instances not confirmed yet are sent again");
+    }
+  }
   const std::vector<const InstanceContent*> missing = content.Missing(attempt.sent);
-  const size_t batch = static_cast<size_t>(attempt.destination.batchInstances);
+  const size_t batch = static_cast<size_t>(d.batchInstances);
   for (size_t start = 0; start < missing.size(); start += batch) {
     attempt.CheckStopping();
     std::vector<std::string> ids;
@@ -148,7 +172,90 @@ std::string OrthancStoreSender::Send(DeliveryAttempt& attempt) {
     RunJob(attempt, ids);
     attempt.Confirm(sops);
   }
-  return std::to_string(content.InstanceCount()) + " instances at " + attempt.destination.target;
+  return std::to_string(content.InstanceCount()) + " instances at " + d.target + asked;
+}
+
+bool OrthancStoreSender::InstancesThere(const RouterDestination& d, const StudyContent& content,
+                                        std::set<std::string>& sops, std::string& why) {
+  try {
+    return d.kind == DestinationKind::kPeer ? FindAtPeer(d, content, sops, why)
+                                            : FindAtModality(d, content, sops, why);
+  } catch (const std::exception& e) {
+    why = e.what();
+    return false;
+  }
+}
+
+bool OrthancStoreSender::FindAtModality(const RouterDestination& d, const StudyContent& content,
+                                        std::set<std::string>& sops, std::string& why) {
+  // One C-FIND per series (IMAGE level, hierarchical: study and series
+  // UIDs given) for PACS that answer no broader query.
+  for (const SeriesContent& series : content.series) {
+    Json::Value request(Json::objectValue);
+    request["Level"] = "Instance";
+    request["Query"]["StudyInstanceUID"] = content.studyUid;
+    request["Query"]["SeriesInstanceUID"] = series.seriesUid;
+    request["Query"]["SOPInstanceUID"] = "";
+    std::string answer;
+    if (!orthanc_.Post("/modalities/" + d.target + "/query", JsonText::Write(request), answer)) {
+      why = "Orthanc has no modality " + d.target;
+      return false;
+    }
+    Json::Value query;
+    if (!JsonText::Parse(answer, query) || !query["ID"].isString()) {
+      why = "Orthanc started no C-FIND: " + FirstBytes(answer);
+      return false;
+    }
+    const std::string id = query["ID"].asString();
+    Json::Value answers;
+    const bool read = orthanc_.GetJson("/queries/" + id + "/answers?expand&simplify", answers);
+    try {
+      orthanc_.Delete("/queries/" + id);
+    } catch (const std::exception&) {
+      // Orthanc forgets old queries by itself.
+    }
+    if (!read || !answers.isArray()) {
+      why = "Orthanc lost the answers of C-FIND " + id;
+      return false;
+    }
+    for (const Json::Value& item : answers) {
+      // Simplified ({"SOPInstanceUID": "..."}) or full ({"0008,0018": {"Value": "..."}}).
+      const Json::Value& simple = item["SOPInstanceUID"];
+      const Json::Value& full = item["0008,0018"]["Value"];
+      if (simple.isString()) {
+        sops.insert(simple.asString());
+      } else if (full.isString()) {
+        sops.insert(full.asString());
+      }
+    }
+  }
+  return true;
+}
+
+bool OrthancStoreSender::FindAtPeer(const RouterDestination& d, const StudyContent& content,
+                                    std::set<std::string>& sops, std::string& why) {
+  if (peers_ == nullptr) {
+    why = "no peer client";
+    return false;
+  }
+  const PeerAnswer answer =
+      peers_->Get(d.target, "/studies/" + content.orthancId + "/instances", d.timeoutMs);
+  if (!answer.reached) {
+    why = answer.error;
+    return false;
+  }
+  if (answer.httpStatus == 404) return true;  // none of the study
+  Json::Value instances;
+  if (answer.httpStatus != 200 || !JsonText::Parse(answer.body, instances) || !instances.isArray()) {
+    why = "peer " + d.target + " answered HTTP " + std::to_string(answer.httpStatus) + ": " +
+          FirstBytes(answer.body);
+    return false;
+  }
+  for (const Json::Value& instance : instances) {
+    const std::string sop = Tag(instance, "SOPInstanceUID");
+    if (!sop.empty()) sops.insert(sop);
+  }
+  return true;
 }
 
 void OrthancStoreSender::RunJob(DeliveryAttempt& attempt, const std::vector<std::string>& ids) {

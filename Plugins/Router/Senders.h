@@ -12,6 +12,7 @@
 
 #include "Common/Clock.h"
 #include "Common/OrthancRest.h"
+#include "Common/PeerClient.h"
 #include "Router/DeliveryQueue.h"
 #include "Router/HttpClient.h"
 #include "Router/RouterSettings.h"
@@ -86,15 +87,33 @@ class IDestinationSender {
 // C-STORE to a modality or Orthanc-to-Orthanc to a peer, as Orthanc jobs
 // (POST /modalities/{x}/store, /peers/{x}/store), followed to their end from
 // the router's thread, a batch of instances per job.
+//
+// A batch is confirmed when its job succeeds; a job cut short (a crash of
+// Orthanc, a failed job) may have stored part of its batch. So an attempt
+// after one that did not finish first asks the destination what it has of
+// the study and sends only the rest: a modality by C-FIND at IMAGE level,
+// one query per series (POST /modalities/{x}/query), a peer by its REST API
+// (GET /studies/{id}/instances through Orthanc's peer client: Orthanc's
+// study ids are the same at every Orthanc). A destination that cannot say
+// (no C-FIND for us, an error) gets the whole remainder again, logged.
 class OrthancStoreSender : public IDestinationSender {
  public:
-  OrthancStoreSender(IOrthancRest& orthanc, std::function<void(int)> sleepMs)
-      : orthanc_(orthanc), sleepMs_(std::move(sleepMs)) {}
+  OrthancStoreSender(IOrthancRest& orthanc, IPeerClient* peers, std::function<void(int)> sleepMs)
+      : orthanc_(orthanc), peers_(peers), sleepMs_(std::move(sleepMs)) {}
   std::string Send(DeliveryAttempt& attempt) override;
 
  private:
   void RunJob(DeliveryAttempt& attempt, const std::vector<std::string>& ids);
+  // The SOP Instance UIDs of the study the destination has; false when it
+  // cannot say (`why` then tells).
+  bool InstancesThere(const RouterDestination& d, const StudyContent& content, std::set<std::string>& sops,
+                      std::string& why);
+  bool FindAtModality(const RouterDestination& d, const StudyContent& content, std::set<std::string>& sops,
+                      std::string& why);
+  bool FindAtPeer(const RouterDestination& d, const StudyContent& content, std::set<std::string>& sops,
+                  std::string& why);
   IOrthancRest& orthanc_;
+  IPeerClient* peers_;  // none: a peer cannot be asked
   std::function<void(int)> sleepMs_;
 };
 

@@ -94,7 +94,7 @@ function DeliveryRow({ d, canAct, onAction }) {
     <${Cell} label=${t('router.col.destination')}>${str(d.destination)}
       ${d.trigger && d.trigger !== 'study' ? html`<span class="hb-subtext">${str(d.trigger)}</span>` : null}<//>
     <${Cell} label=${t('router.col.state')}><${Badge} state=${str(d.state)} />
-      ${d.state === 'retrying' && d.next_attempt_at ? html`<span class="hb-subtext">${t('router.nextAttempt', { at: formatDateTime(d.next_attempt_at) })}</span>` : null}<//>
+      ${(d.state === 'retrying' || d.state === 'waiting') && d.next_attempt_at ? html`<span class="hb-subtext">${t('router.nextAttempt', { at: formatDateTime(d.next_attempt_at) })}</span>` : null}<//>
     <${Cell} label=${t('router.col.instances')}>${t('router.instances', {
       sent: formatNumber(d.instances_sent), received: formatNumber(d.instances_received), confirmed: formatNumber(d.instances_confirmed) })}<//>
     <${Cell} label=${t('router.col.attempts')} className="hb-num">${formatNumber(d.attempts)}<//>

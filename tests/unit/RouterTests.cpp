@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <deque>
 
 #include "Common/Errors.h"
@@ -252,6 +254,23 @@ TEST(RouterSettings, Schedules) {
   EXPECT_FALSE(InSchedule(from, until, 12 * 60));
   EXPECT_FALSE(ParseSchedule("25:00-06:00", from, until));
   EXPECT_TRUE(InSchedule(-1, -1, 0));
+}
+
+TEST(RouterSettings, OrthancResumingStoreJobsIsNoticed) {
+  const auto resumes = [](const std::string& saveJobs, const std::string& type) {
+    const Configuration config = LoadConfiguration(Parse(
+        R"({"DicomModalities": {"pacs": ["PACS", "127.0.0.1", 104]}, "OrthancPeers": {"b": ["http://b/"]},)" +
+        saveJobs +
+        R"("HospitalBridge": {"Modules": {"Router": true}, "Router": {"Destinations": [{"Name": "d",
+        "Type": ")" +
+        type + R"(", "Target": ")" + (type == "peer" ? "b" : "pacs") + R"(", "Url": "http://x"}]}}})"));
+    return config.router.orthancResumesStoreJobs;
+  };
+  EXPECT_TRUE(resumes("", "dicom"));  // Orthanc's default: "SaveJobs": true
+  EXPECT_TRUE(resumes(R"("SaveJobs": true,)", "peer"));
+  EXPECT_FALSE(resumes(R"("SaveJobs": false,)", "dicom"));
+  EXPECT_FALSE(resumes(R"("SaveJobs": false,)", "peer"));
+  EXPECT_FALSE(resumes("", "dicomweb"));
 }
 
 // --- rules, back-off, classification --------------------------------------
@@ -806,4 +825,179 @@ TEST_F(RouterFixture, CStoreFollowsOrthancJobs) {
   ASSERT_TRUE(JsonText::Parse(orthanc.posted.back().second, job));
   EXPECT_EQ(2u, job["Resources"].size());
   EXPECT_FALSE(job["Synchronous"].asBool());
+}
+
+namespace {
+const char kPacs[] =
+    R"({"Destinations": [{"Name": "pacs", "Type": "dicom", "Target": "pacs", "BatchSize": 10},
+    {"Name": "peer", "Type": "peer", "Target": "site-b", "BatchSize": 10}],
+    "Rules": [{"Name": "all", "Modalities": ["CT"], "Destinations": ["pacs"]}, {"Name": "p", "Modalities": ["XX"], "Destinations": ["peer"]}]})";
+
+// A peer answering GET /studies/{id}/instances from a script.
+class ScriptedPeers : public IPeerClient {
+ public:
+  bool Knows(const std::string& name) override { return name == "site-b"; }
+  PeerAnswer Get(const std::string& name, const std::string& uri, int) override {
+    asked.push_back(name + " " + uri);
+    return answer;
+  }
+  PeerAnswer answer;
+  std::vector<std::string> asked;
+};
+
+// The delivery claimed, then Orthanc killed (as RouterService finds it at the restart).
+void Interrupt(DeliveryQueue& queue, int64_t id) {
+  ASSERT_TRUE(queue.Claim(id));
+  ASSERT_EQ(1, queue.RequeueInterrupted());
+}
+
+std::vector<std::string> StoredResources(const CannedOrthanc& orthanc, const std::string& uri) {
+  std::vector<std::string> out;
+  for (const auto& [posted, body] : orthanc.posted) {
+    if (posted != uri) continue;
+    Json::Value job;
+    if (!JsonText::Parse(body, job)) continue;
+    for (const Json::Value& id : job["Resources"]) out.push_back(id.asString());
+  }
+  return out;
+}
+}  // namespace
+
+TEST_F(RouterFixture, CStoreAfterAnInterruptionSendsOnlyWhatTheModalityLacks) {
+  Build(kPacs);
+  PutStudy(orthanc, 3);
+  orthanc.answers["POST /modalities/pacs/store"] = R"({"ID": "job-1", "Path": "/jobs/job-1"})";
+  orthanc.answers["/jobs/job-1"] = R"({"State": "Success"})";
+  orthanc.answers["POST /modalities/pacs/query"] = R"({"ID": "q-1", "Path": "/queries/q-1"})";
+  // The modality got the first instance of the batch the crash cut short.
+  orthanc.answers["/queries/q-1/answers?expand&simplify"] =
+      R"([{"QueryRetrieveLevel": "IMAGE", "SOPInstanceUID": "1.2.3.1.1"}])";
+  service->Route(Record(3), PatientConsent());
+  Interrupt(queue, Only().id);
+  Run();
+  EXPECT_EQ("delivered", Only().state) << Only().reason;
+  EXPECT_EQ(3, Only().instancesConfirmed);
+  EXPECT_EQ("3 instances at pacs (1 of those not confirmed before were there already)", Only().reason);
+  EXPECT_EQ((std::vector<std::string>{"i-2", "i-3"}), StoredResources(orthanc, "/modalities/pacs/store"));
+  // A C-FIND at IMAGE level under the study and its series.
+  Json::Value query;
+  ASSERT_EQ("/modalities/pacs/query", orthanc.posted[0].first);
+  ASSERT_TRUE(JsonText::Parse(orthanc.posted[0].second, query));
+  EXPECT_EQ("Instance", query["Level"].asString());
+  EXPECT_EQ("1.2.3", query["Query"]["StudyInstanceUID"].asString());
+  EXPECT_EQ("1.2.3.1", query["Query"]["SeriesInstanceUID"].asString());
+  EXPECT_EQ("", query["Query"]["SOPInstanceUID"].asString());
+}
+
+TEST_F(RouterFixture, CStoreFullAnswerFormAndFirstAttemptsAskNothing) {
+  Build(kPacs);
+  PutStudy(orthanc, 2);
+  orthanc.answers["POST /modalities/pacs/store"] = R"({"ID": "job-1", "Path": "/jobs/job-1"})";
+  orthanc.answers["/jobs/job-1"] = R"({"State": "Failure", "ErrorDescription": "Association rejected"})";
+  orthanc.answers["POST /modalities/pacs/query"] = R"({"ID": "q-1", "Path": "/queries/q-1"})";
+  orthanc.answers["/queries/q-1/answers?expand&simplify"] =
+      R"([{"0008,0018": {"Name": "SOPInstanceUID", "Type": "String", "Value": "1.2.3.1.2"}}])";
+  service->Route(Record(2), PatientConsent());
+  Run();  // a first attempt: no C-FIND
+  EXPECT_EQ("retrying", Only().state);
+  EXPECT_EQ(0, orthanc.calls["/modalities/pacs/query"]);
+  orthanc.answers["/jobs/job-1"] = R"({"State": "Success"})";
+  clock.Advance(3600 * 1000);
+  Run();  // the failed job may have stored some: asked first
+  EXPECT_EQ("delivered", Only().state) << Only().reason;
+  EXPECT_EQ(1, orthanc.calls["/modalities/pacs/query"]);
+  EXPECT_EQ((std::vector<std::string>{"i-1", "i-2", "i-1"}),
+            StoredResources(orthanc, "/modalities/pacs/store"));
+}
+
+TEST_F(RouterFixture, CStoreResendsWhenTheModalityAnswersNoCFind) {
+  Build(kPacs);
+  PutStudy(orthanc, 2);
+  orthanc.answers["POST /modalities/pacs/store"] = R"({"ID": "job-1", "Path": "/jobs/job-1"})";
+  orthanc.answers["/jobs/job-1"] = R"({"State": "Success"})";
+  service->Route(Record(2), PatientConsent());
+  Interrupt(queue, Only().id);
+  Run();  // no answer to POST /modalities/pacs/query
+  EXPECT_EQ(1, orthanc.calls["/modalities/pacs/query"]);
+  EXPECT_EQ("delivered", Only().state) << Only().reason;
+  EXPECT_EQ(
+      "2 instances at pacs (pacs could not say what it had: those not confirmed before were sent again)",
+      Only().reason);
+  EXPECT_EQ((std::vector<std::string>{"i-1", "i-2"}), StoredResources(orthanc, "/modalities/pacs/store"));
+}
+
+TEST_F(RouterFixture, PeerAfterAnInterruptionIsAskedOverItsRestApi) {
+  Build(kPacs);
+  ScriptedPeers peers;
+  service = std::make_unique<RouterService>(config.router, queue, orthanc, http, audit, clock, &peers);
+  service->SetSleep([](int) {});
+  PutStudy(orthanc, 3);
+  orthanc.answers["POST /peers/site-b/store"] = R"({"ID": "job-1", "Path": "/jobs/job-1"})";
+  orthanc.answers["/jobs/job-1"] = R"({"State": "Success"})";
+  peers.answer.reached = true;
+  peers.answer.httpStatus = 200;
+  peers.answer.body = R"([{"ID": "x", "MainDicomTags": {"SOPInstanceUID": "1.2.3.1.3"}},
+                          {"ID": "y", "MainDicomTags": {"SOPInstanceUID": "1.2.3.1.1"}}])";
+  StudyRecord study = Record(3);
+  study.modalities = {"XX"};
+  service->Route(study, PatientConsent());
+  Interrupt(queue, Only().id);
+  Run();
+  EXPECT_EQ("delivered", Only().state) << Only().reason;
+  EXPECT_EQ((std::vector<std::string>{std::string("site-b /studies/") + kStudy + "/instances"}), peers.asked);
+  EXPECT_EQ((std::vector<std::string>{"i-2"}), StoredResources(orthanc, "/peers/site-b/store"));
+
+  // The peer has none of the study (404): all sent; unreachable: all sent too.
+  for (const int status : {404, 0}) {
+    orthanc.posted.clear();
+    peers.answer.reached = status != 0;
+    peers.answer.httpStatus = status;
+    peers.answer.error = status == 0 ? "Couldn't connect to server" : "";
+    ASSERT_TRUE(queue.Resend(Only().id));
+    ExecuteSql(*database, "DELETE FROM router_sent_instances");
+    Interrupt(queue, Only().id);
+    Run();
+    EXPECT_EQ("delivered", Only().state) << Only().reason;
+    EXPECT_EQ((std::vector<std::string>{"i-1", "i-2", "i-3"}),
+              StoredResources(orthanc, "/peers/site-b/store"))
+        << status;
+  }
+}
+
+TEST_F(RouterFixture, OffHoursDeliveryWaitsSayingUntilWhen) {
+  const time_t now = static_cast<time_t>(clock.NowSeconds());
+  struct tm local {};
+  localtime_r(&now, &local);
+  const int minute = local.tm_hour * 60 + local.tm_min;
+  const auto at = [](int m) {
+    char text[32];
+    m = (m + 24 * 60) % (24 * 60);
+    std::snprintf(text, sizeof(text), "%02d:%02d", m / 60, m % 60);
+    return std::string(text);
+  };
+  // A window opening in two hours, for an hour.
+  const std::string window = at(minute + 120) + "-" + at(minute + 180);
+  Build(R"({"Destinations": [{"Name": "pacs", "Type": "dicom", "Target": "pacs", "Schedule": ")" + window +
+        R"("}], "Rules": [{"Name": "all", "Destinations": ["pacs"]}]})");
+  PutStudy(orthanc, 1);
+  orthanc.answers["POST /modalities/pacs/store"] = R"({"ID": "job-1", "Path": "/jobs/job-1"})";
+  orthanc.answers["/jobs/job-1"] = R"({"State": "Success"})";
+  service->Route(Record(1), PatientConsent());
+  Run();
+  Delivery d = Only();
+  EXPECT_EQ("waiting", d.state);
+  EXPECT_EQ("outside the sending hours " + window, d.reason);
+  EXPECT_EQ(0, d.attempts);
+  const int64_t opens = (clock.NowMs() / 60000 + 120) * 60000;
+  EXPECT_EQ(opens, d.nextAttemptAtMs);
+  EXPECT_TRUE(orthanc.posted.empty());
+  EXPECT_EQ(window, service->DestinationsJson()[0]["schedule"].asString());
+  clock.Advance(119 * 60000);
+  Run();
+  EXPECT_EQ("waiting", Only().state);
+  EXPECT_TRUE(orthanc.posted.empty());
+  clock.Advance(60000);
+  Run();
+  EXPECT_EQ("delivered", Only().state) << Only().reason;
+  EXPECT_EQ(1u, StoredResources(orthanc, "/modalities/pacs/store").size());
 }
