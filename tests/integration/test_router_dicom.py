@@ -8,7 +8,8 @@ it). What arrives is compared file by file (SOP Instance UIDs and SHA-256).
 
 A killed with SIGKILL while a C-STORE job of a 200-instance study runs: after
 the restart the router asks C (C-FIND at IMAGE level) what it has, and C
-receives each instance once. A destination with a sending window that
+receives each instance once; the same to B as a peer (asked over its REST
+API with A's OrthancPeers credentials). A destination with a sending window that
 excludes now: the delivery waits, saying why and until when, and nothing
 reaches C; a window that includes now: sent.
 
@@ -97,12 +98,14 @@ class RouterDicomTest(unittest.TestCase):
                     "Destinations": [
                         {"Name": "c-dicom", "Type": "dicom", "Target": "site-c", "BatchSize": 50},
                         {"Name": "b-peer", "Type": "peer", "Target": "site-b", "BatchSize": 5},
+                        {"Name": "b-peer-50", "Type": "peer", "Target": "site-b", "BatchSize": 50},
                         {"Name": "c-later", "Type": "dicom", "Target": "site-c", "Schedule": cls.later_window},
                         {"Name": "c-now", "Type": "dicom", "Target": "site-c", "Schedule": cls.now_window},
                     ],
                     "Rules": [
                         {"Name": "big", "DescriptionPattern": "^CT BIG", "Destinations": ["c-dicom"]},
-                        {"Name": "peer", "DescriptionPattern": "^CT PEER", "Destinations": ["b-peer"]},
+                        {"Name": "peer", "DescriptionPattern": "^CT PEER$", "Destinations": ["b-peer"]},
+                        {"Name": "peer-big", "DescriptionPattern": "^CT PEER BIG", "Destinations": ["b-peer-50"]},
                         {"Name": "later", "DescriptionPattern": "^CT LATER", "Destinations": ["c-later"]},
                         {"Name": "now", "DescriptionPattern": "^CT NOW", "Destinations": ["c-now"]},
                     ],
@@ -160,6 +163,32 @@ class RouterDicomTest(unittest.TestCase):
         self.assertGreater(int(found.group(1)), 0, delivered["reason"])
         system = self.a.admin.get(self.a.url + "/bridge/system", timeout=30).json()
         self.assertEqual([], system["router"]["warnings"])
+
+    def test_sigkill_during_a_peer_job_sends_nothing_twice(self):
+        study = rh.CtStudy(self.folder(), 200, accession="ACC-PEER-200", description="CT PEER BIG")
+        self.a.storescu(study.files, calling_aet="CT01")
+
+        def partly_at_b():
+            n = sum(1 for s in study.sops if s in received(self.b))
+            return n if 20 <= n < 170 else None
+        at_kill = h.wait_until(partly_at_b, 120, interval=0.02, message="the peer delivery never was under way")
+        self.a.process.kill()  # SIGKILL while Orthanc's peer store job runs
+        self.a.process.wait(timeout=10)
+        self.a.stop()
+        self.a.start()
+        delivered = rh.wait_delivery(self.a, study.uid, "b-peer-50", ["delivered"], timeout=180)
+        print("\n  200 instances to an Orthanc peer with a SIGKILL after %d at B (attempts %d)"
+              % (at_kill, delivered["attempts"]))
+        at_a = rh.instances_at(self.a, study.uid)
+        self.assertEqual(set(study.sops), set(at_a))
+        self.assertEqual(at_a, rh.instances_at(self.b, study.uid))
+        counts = received(self.b)
+        twice = sorted(s for s in study.sops if counts.get(s, 0) != 1)
+        self.assertEqual([], twice, "B received %d instances other than once" % len(twice))
+        # The router asked B over its REST API and found instances there.
+        found = re.search(r"\((\d+) of those not confirmed before were there already\)", delivered["reason"])
+        self.assertTrue(found, delivered["reason"])
+        self.assertGreater(int(found.group(1)), 0, delivered["reason"])
 
     def test_orthanc_peer_receives_the_study_identical_once(self):
         study = rh.CtStudy(self.folder(), 12, accession="ACC-PEER", description="CT PEER")
