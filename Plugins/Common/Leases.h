@@ -8,6 +8,11 @@
 // The trade-off: a holder that stalls longer than the lease's time (a frozen
 // VM) may overlap with its successor for one tick, so the work a lease guards
 // must stay idempotent (it already is: cursors, unique keys).
+//
+// A holder that died on this very machine (same host and PID namespace, its
+// process gone: Orthanc killed or crashed and restarted) is known dead, so its
+// lease is taken at once instead of after its time runs out; a restarted
+// router or audit writer does not sit idle for a minute.
 #include <cstdint>
 #include <string>
 
@@ -33,9 +38,14 @@ class DatabaseLeases : public ILeases {
   bool Acquire(const std::string& name, const std::string& holder, int64_t ttlMs) override;
   void Release(const std::string& name, const std::string& holder) override;
 
-  // This process's holder name: host, process and a random part, so that a
-  // restarted process never mistakes its predecessor's lease for its own.
+  // This process's holder name: host, PID namespace, process and a random
+  // part, so that a restarted process never mistakes its predecessor's lease
+  // for its own.
   static const std::string& ThisNode();
+  // The holder name of process `pid` of this machine (tests name others).
+  static std::string HolderOnThisMachine(long pid, const std::string& random);
+  // Whether `holder` names a process of this machine that no longer exists.
+  static bool IsDeadHereHolder(const std::string& holder);
 
  private:
   IDatabase& database_;

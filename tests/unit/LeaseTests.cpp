@@ -3,6 +3,9 @@
 // does not tick without it.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -33,6 +36,32 @@ TEST(Leases, OneHolderAtATimeUntilItExpiresOrIsReleased) {
   EXPECT_FALSE(leases.Acquire("syslog", "node-a", 60000));
   leases.Release("syslog", "node-b");
   EXPECT_TRUE(leases.Acquire("syslog", "node-a", 60000)) << "released: free at once";
+}
+
+TEST(Leases, AHolderThatDiedOnThisMachineIsReplacedAtOnce) {
+  auto database = MigratedMemoryDatabase();
+  ManualClock clock;
+  DatabaseLeases leases(*database, clock);
+  // A process of this machine that has exited (Orthanc killed, then started again).
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  int status = 0;
+  ASSERT_EQ(child, waitpid(child, &status, 0));
+  const std::string dead = DatabaseLeases::HolderOnThisMachine(child, "dead");
+  const std::string alive = DatabaseLeases::HolderOnThisMachine(getppid(), "alive");
+  EXPECT_TRUE(DatabaseLeases::IsDeadHereHolder(dead));
+  EXPECT_FALSE(DatabaseLeases::IsDeadHereHolder(alive));
+  EXPECT_FALSE(DatabaseLeases::IsDeadHereHolder(DatabaseLeases::ThisNode()));
+  EXPECT_FALSE(DatabaseLeases::IsDeadHereHolder("other-host:4026531836:" + std::to_string(child) + ":x"))
+      << "another machine's processes are not ours to judge";
+  EXPECT_FALSE(DatabaseLeases::IsDeadHereHolder("node-a"));
+
+  ASSERT_TRUE(leases.Acquire("router", dead, 60000));
+  EXPECT_TRUE(leases.Acquire("router", DatabaseLeases::ThisNode(), 60000))
+      << "its process is gone: taken at once";
+  ASSERT_TRUE(leases.Acquire("audit", alive, 60000));
+  EXPECT_FALSE(leases.Acquire("audit", DatabaseLeases::ThisNode(), 60000)) << "a live holder keeps it";
 }
 
 TEST(Leases, ThisNodeIsStableWithinAProcess) {
