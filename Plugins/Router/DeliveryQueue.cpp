@@ -108,7 +108,8 @@ DeliveryQueue::EnqueueResult DeliveryQueue::Enqueue(const NewDelivery& n) {
     const int64_t id = existing.ColumnInt(0);
     const std::string state = existing.ColumnText(1);
     const int64_t sent = existing.ColumnInt(3);
-    const bool changed = n.instancesReceived > sent || existing.ColumnText(4) != n.payload;
+    const bool newPayload = existing.ColumnText(4) != n.payload;  // a report signed again
+    const bool changed = n.instancesReceived > sent || newPayload;
     Statement refresh(t,
                       "UPDATE router_deliveries SET orthanc_id = ?, accession = ?, patient_name = ?, "
                       "instances_received = ?, payload = ?, updated_at = ? WHERE id = ?");
@@ -130,9 +131,11 @@ DeliveryQueue::EnqueueResult DeliveryQueue::Enqueue(const NewDelivery& n) {
     if (!changed) return EnqueueResult::kUnchanged;
     if (state == DeliveryState::kDelivered) {
       Statement requeue(t,
-                        "UPDATE router_deliveries SET state = 'queued', reason = 'update: new instances', "
-                        "attempts = 0, next_attempt_at = 0 WHERE id = ?");
-      requeue.Bind(1, id).Run();
+                        "UPDATE router_deliveries SET state = 'queued', reason = ?, attempts = 0, "
+                        "next_attempt_at = 0 WHERE id = ?");
+      requeue.Bind(1, newPayload ? "update: a new signed version" : "update: new instances")
+          .Bind(2, id)
+          .Run();
       return EnqueueResult::kUpdated;
     }
     if (state == DeliveryState::kSending) {
@@ -259,7 +262,8 @@ void DeliveryQueue::MarkDelivered(int64_t id, const std::string& note) {
     Statement update(
         t,
         "UPDATE router_deliveries SET state = CASE WHEN update_pending = 1 THEN 'queued' ELSE "
-        "'delivered' END, reason = CASE WHEN update_pending = 1 THEN 'update: new instances' ELSE ? "
+        "'delivered' END, reason = CASE WHEN update_pending = 1 THEN 'update: changed while it was sent' "
+        "ELSE ? "
         "END, next_attempt_at = 0, update_pending = 0, updated_at = ?, delivered_at = ? WHERE id = ?");
     update.Bind(1, note).Bind(2, now).Bind(3, now).Bind(4, id).Run();
   });

@@ -356,6 +356,7 @@ TEST(RouterQueue, OneDeliveryPerStudyAndDestinationUpdatedByNewInstances) {
   EXPECT_EQ(DeliveryQueue::EnqueueResult::kUpdated, queue.Enqueue(n));
   d = *queue.Find(d.id);
   EXPECT_EQ("queued", d.state);
+  EXPECT_EQ("update: new instances", d.reason);
   EXPECT_EQ(2, d.instancesSent);
   EXPECT_EQ(1u, queue.List(DeliveryFilter()).size());
   // Sending when more come: sent again afterwards.
@@ -364,6 +365,18 @@ TEST(RouterQueue, OneDeliveryPerStudyAndDestinationUpdatedByNewInstances) {
   EXPECT_EQ(DeliveryQueue::EnqueueResult::kUpdated, queue.Enqueue(n));
   queue.MarkDelivered(d.id, "ok");
   EXPECT_EQ("queued", queue.Find(d.id)->state);
+  EXPECT_EQ("update: changed while it was sent", queue.Find(d.id)->reason);
+  // A report signed again: the same delivery, its new version said.
+  NewDelivery report = n;
+  report.trigger = "report:7";
+  report.payload = "{\"version\":1}";
+  ASSERT_EQ(DeliveryQueue::EnqueueResult::kCreated, queue.Enqueue(report));
+  const int64_t reportId = queue.ForStudy("1.2").back().id;
+  ASSERT_TRUE(queue.Claim(reportId));
+  queue.MarkDelivered(reportId, "ok");
+  report.payload = "{\"version\":2}";
+  EXPECT_EQ(DeliveryQueue::EnqueueResult::kUpdated, queue.Enqueue(report));
+  EXPECT_EQ("update: a new signed version", queue.Find(reportId)->reason);
 }
 
 TEST(RouterQueue, CrashRecoveryStaffActionsAndWaitingWakeUps) {
