@@ -81,6 +81,8 @@ DeliveryQueue::EnqueueResult DeliveryQueue::Enqueue(const NewDelivery& n) {
                        "SELECT id, state, instances_received, instances_sent, payload FROM router_deliveries "
                        "WHERE study_uid = ? AND destination = ? AND trigger_key = ?");
     existing.Bind(1, n.studyUid).Bind(2, n.destination).Bind(3, n.trigger);
+    Statement decided(t, "DELETE FROM router_decisions WHERE study_uid = ? AND rule = ? AND destination = ?");
+    decided.Bind(1, n.studyUid).Bind(2, n.rule).Bind(3, n.destination).Run();
     if (!existing.Step()) {
       Statement insert(
           t,
@@ -448,6 +450,9 @@ Json::Value DeliveryQueue::Summary(int64_t startOfTodaySeconds) {
           d["oldest_pending_since"] = static_cast<Json::Int64>(oldest);
       }
     }
+    Statement withheld(t, "SELECT destination, count(*) FROM router_decisions GROUP BY destination");
+    while (withheld.Step())
+      out[withheld.ColumnText(0)]["not_sent"] = static_cast<Json::Int64>(withheld.ColumnInt(1));
     return out;
   });
 }

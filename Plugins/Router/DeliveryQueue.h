@@ -135,13 +135,17 @@ class DeliveryQueue {
   // Waiting deliveries with an accession number not due yet: (id, accession).
   std::vector<std::pair<int64_t, std::string>> WaitingAccessions(int64_t limit);
 
-  // Per destination: counts by state, delivered today, the oldest pending.
+  // Per destination: counts by state, delivered today, the oldest pending,
+  // and how many studies a rule matched but did not send ("not_sent").
   Json::Value Summary(int64_t startOfTodaySeconds);
   // Counts by state over every destination.
   Json::Value Backlog();
 
   void RecordDecision(const std::string& studyUid, const std::string& rule, const std::string& destination,
                       const std::string& decision, const std::string& reason);
+  // Newest first; every study when `studyUid` is empty. A decision is
+  // dropped once the same rule sends the study there after all (consent
+  // given later), so the list is what is withheld now.
   Json::Value Decisions(const std::string& studyUid, int limit);
 
  private:

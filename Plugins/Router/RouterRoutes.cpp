@@ -54,7 +54,7 @@ void RegisterRouterRoutes(Router& router, RouterRoutesContext c) {
     for (Json::Value destination : c.service.DestinationsJson()) {
       const Json::Value& mine = counts[destination["name"].asString()];
       for (const char* state :
-           {"queued", "sending", "waiting", "retrying", "failed", "delivered", "delivered_today"})
+           {"queued", "sending", "waiting", "retrying", "failed", "delivered", "delivered_today", "not_sent"})
         destination[state] = mine.get(state, 0);
       destination["oldest_pending_seconds"] =
           mine.isMember("oldest_pending_since")
@@ -94,6 +94,21 @@ void RegisterRouterRoutes(Router& router, RouterRoutesContext c) {
     Json::Value answer(Json::objectValue);
     answer["deliveries"] = Json::Value(Json::arrayValue);
     for (const Delivery& d : c.service.Queue().List(filter)) answer["deliveries"].append(d.ToJson());
+    return HttpResponse::Json(answer);
+  });
+
+  // Studies a rule matched but did not send (the patient's consent), newest
+  // first: what staff may have to follow up.
+  router.Add("GET", "/bridge/router/not-sent", kViewers, [c](const RouteContext& ctx) mutable {
+    const std::string limit = ctx.request.Query("limit");
+    int count = 100;
+    if (!limit.empty()) {
+      if (!Text::IsDigits(limit, 1, 4) || std::stoi(limit) < 1 || std::stoi(limit) > 1000)
+        throw DomainError::Invalid("Invalid parameter: limit", "1 to 1000");
+      count = std::stoi(limit);
+    }
+    Json::Value answer(Json::objectValue);
+    answer["not_sent"] = c.service.Queue().Decisions("", count);
     return HttpResponse::Json(answer);
   });
 

@@ -6,6 +6,7 @@
  *   GET  /bridge/system                          (layout, the caller's role)
  *   GET  /bridge/router/summary
  *   GET  /bridge/router/deliveries?state=&destination=&q=&limit=
+ *   GET  /bridge/router/not-sent                 (studies withheld by the patient's consent)
  *   POST /bridge/router/deliveries/{id}/resend | /cancel
  *   POST /bridge/router/resend-failed            {destination}
  * Server strings are Preact text children (text nodes, never HTML).
@@ -115,6 +116,7 @@ function RouterPage() {
   const [role, setRole] = useState('');
   const [summary, setSummary] = useState(null);
   const [deliveries, setDeliveries] = useState(null);
+  const [notSent, setNotSent] = useState([]);
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const [filters, setFilters] = useState({ state: '', destination: '', q: '' });
@@ -129,8 +131,10 @@ function RouterPage() {
       if (f.state) query.state = f.state;
       if (f.destination) query.destination = f.destination;
       if (f.q) query.q = f.q;
-      const [s, list] = await Promise.all([api('/bridge/router/summary'), api('/bridge/router/deliveries', { query: query })]);
+      const [s, list, withheld] = await Promise.all([api('/bridge/router/summary'),
+        api('/bridge/router/deliveries', { query: query }), api('/bridge/router/not-sent', { query: { limit: '50' } })]);
       setSummary(isObject(s) ? s : {});
+      setNotSent(isObject(withheld) && Array.isArray(withheld.not_sent) ? withheld.not_sent.filter(isObject) : []);
       setDeliveries(isObject(list) && Array.isArray(list.deliveries) ? list.deliveries.filter(isObject) : []);
       setError('');
     } catch (e) {
@@ -157,6 +161,16 @@ function RouterPage() {
     try {
       await api('/bridge/router/deliveries/' + encodeURIComponent(String(d.id)) + '/' + what, { method: 'POST' });
       setNotice(t(what === 'resend' ? 'router.resent' : 'router.cancelled'));
+    } catch (e) {
+      setError(describeError(e));
+    }
+    refresh();
+  }
+
+  async function routeAgain(studyUid) {
+    try {
+      const answer = await api('/bridge/router/studies/' + encodeURIComponent(studyUid) + '/route', { method: 'POST' });
+      setNotice(t('router.routedAgain', { count: Number(answer && answer.queued) || 0 }));
     } catch (e) {
       setError(describeError(e));
     }
@@ -223,7 +237,33 @@ function RouterPage() {
             return html`<${DeliveryRow} key=${String(d.id)} d=${d} canAct=${canAct} onAction=${act} />`;
           })}</tbody>
         </table></div>`}
-    </section>`;
+    </section>
+    ${notSent.length ? html`<section class="hb-section" aria-labelledby="router-not-sent-heading">
+      <div class="hb-section-head"><h2 id="router-not-sent-heading">${t('router.notSent')}</h2>
+        <p class="hb-muted">${t('router.notSentHelp')}</p></div>
+      <div class="hb-table-wrap"><table class="hb-table hb-table-cards" id="router-not-sent">
+        <caption class="hb-visually-hidden">${t('router.notSent')}</caption>
+        <thead><tr>
+          <th scope="col">${t('router.col.study')}</th>
+          <th scope="col">${t('router.col.destination')}</th>
+          <th scope="col">${t('router.col.rule')}</th>
+          <th scope="col">${t('router.col.why')}</th>
+          <th scope="col">${t('router.col.updated')}</th>
+          ${canAct ? html`<th scope="col"><span class="hb-visually-hidden">${t('router.col.actions')}</span></th>` : null}
+        </tr></thead>
+        <tbody>${notSent.map(function (n) {
+          return html`<tr key=${str(n.study_uid) + '/' + str(n.rule) + '/' + str(n.destination)}>
+            <${Cell} label=${t('router.col.study')}><span class="hb-id">${str(n.study_uid)}</span><//>
+            <${Cell} label=${t('router.col.destination')}>${str(n.destination)}<//>
+            <${Cell} label=${t('router.col.rule')}>${str(n.rule)}<//>
+            <${Cell} label=${t('router.col.why')}>${str(n.reason)}<//>
+            <${Cell} label=${t('router.col.updated')} className="hb-nowrap">${formatDateTime(n.at)}<//>
+            ${canAct ? html`<td class="hb-no-print"><button type="button" class="hb-button hb-button-small"
+                onClick=${function () { routeAgain(str(n.study_uid)); }}>${t('router.routeAgain')}</button></td>` : null}
+          </tr>`;
+        })}</tbody>
+      </table></div>
+    </section>` : null}`;
 }
 
 render(html`<${RouterPage} />`, byId('router-app'));

@@ -14,7 +14,10 @@ page (the delivery fails with the answer's first bytes).
      "cancelled by" the administrator, and the page says so;
   4. the state filter lists only what it names;
   5. a radiologist sees the page without the buttons (resending is for
-     administrators and technicians).
+     administrators and technicians);
+  6. a rule needing research consent, which the patient never gave, does not
+     send the study: the page lists it under "Not sent" with why, and "Route
+     again" matches it once more (still withheld: nothing is queued).
 
 Screenshots go to HB_ARTIFACTS as router-*.png.
 """
@@ -97,8 +100,11 @@ class RouterBrowserTest(unittest.TestCase):
                     "Destinations": [
                         {"Name": "archive-offline", "Type": "dicomweb", "Url": dead, "TimeoutMs": 2000},
                         {"Name": "html-server", "Type": "dicomweb", "Url": cls.garbage.url + "/dicom-web"},
+                        {"Name": "research-archive", "Type": "dicomweb", "Url": dead},
                     ],
-                    "Rules": [{"Name": "all", "Destinations": ["archive-offline", "html-server"]}]}}})
+                    "Rules": [{"Name": "all", "Destinations": ["archive-offline", "html-server"]},
+                              {"Name": "research-copy", "Consent": "Research",
+                               "Destinations": ["research-archive"]}]}}})
         cls.addClassCleanup(cls.site.close)
         cls.site.start()
         cls.url = cls.site.url
@@ -245,6 +251,28 @@ class RouterBrowserTest(unittest.TestCase):
             self.assertEqual(r.status_code, 403)
         finally:
             self.login(h.ADMIN_USER, self.site.admin_password)
+
+    def test_6_what_consent_withholds_is_listed(self):
+        summary = self.admin.get(self.url + "/bridge/router/summary", timeout=30).json()
+        research = [d for d in summary["destinations"] if d["name"] == "research-archive"][0]
+        self.assertEqual((research["not_sent"], research["queued"], research["failed"]), (1, 0, 0))
+        self.assertEqual([d["destination"] for d in self.delivery_list() if d["destination"] == "research-archive"],
+                         [], "nothing was queued for it")
+        self.open_router()
+        self.wait_js("!!document.getElementById('router-not-sent')", "no Not sent section")
+        row = self.b.evaluate("document.querySelector('#router-not-sent tbody tr').innerText")
+        for expected in (self.uid, "research-archive", "research-copy", "consent (research) does not permit it"):
+            self.assertIn(expected, row)
+        self.assertEqual(self.b.evaluate(OVERFLOW_JS), [])
+        self.b.evaluate("document.querySelector('#router-not-sent tbody button').click()")
+        self.wait_js("document.getElementById('router-notice').innerText.indexOf('Matched against the rules again') >= 0",
+                     "the page did not say it routed the study again")
+        self.assertEqual([d["destination"] for d in self.delivery_list() if d["destination"] == "research-archive"],
+                         [], "still withheld: routing again sends nothing")
+        self.assertEqual(self.b.problems, [])
+
+    def delivery_list(self):
+        return rh.study_proof(self.site, self.uid)["deliveries"]
 
 
 if __name__ == "__main__":

@@ -379,6 +379,26 @@ TEST(RouterQueue, OneDeliveryPerStudyAndDestinationUpdatedByNewInstances) {
   EXPECT_EQ("update: a new signed version", queue.Find(reportId)->reason);
 }
 
+TEST(RouterQueue, WhatConsentWithheldIsCountedUntilItIsSentAfterAll) {
+  ManualClock clock;
+  auto database = MigratedMemoryDatabase();
+  DeliveryQueue queue(*database, clock);
+  queue.RecordDecision("1.2", "research-copy", "research", "not sent", "consent");
+  queue.RecordDecision("1.2", "research-copy", "research", "not sent", "consent");  // routed again
+  queue.RecordDecision("1.3", "research-copy", "research", "not sent", "consent");
+  EXPECT_EQ(2, queue.Summary(0)["research"]["not_sent"].asInt());
+  EXPECT_EQ(2u, queue.Decisions("", 10).size());
+  NewDelivery n;
+  n.studyUid = "1.2";
+  n.orthancId = "o";
+  n.destination = "research";
+  n.rule = "research-copy";
+  queue.Enqueue(n);  // the consent was given, the study routed again
+  EXPECT_EQ(1, queue.Summary(0)["research"]["not_sent"].asInt());
+  ASSERT_EQ(1u, queue.Decisions("", 10).size());
+  EXPECT_EQ("1.3", queue.Decisions("", 10)[0]["study_uid"].asString());
+}
+
 TEST(RouterQueue, CrashRecoveryStaffActionsAndWaitingWakeUps) {
   ManualClock clock;
   auto database = MigratedMemoryDatabase();
