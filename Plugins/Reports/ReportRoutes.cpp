@@ -350,9 +350,11 @@ void RegisterReportRoutes(Router& router, ReportRoutesContext context) {
     RejectUnknownFields(body, {"password"});
     const SignOutcome outcome =
         r->c.service.Sign(ReportId(ctx), StringField(body, "password", 1024), CallerOf(ctx));
-    // The carriers are made on the delivery worker; the answer waits a
-    // little for them so that the page can show the stored PDF at once.
-    r->c.delivery.WaitDelivered(outcome.version.id, std::chrono::seconds(5));
+    // The carriers (PDF, SR, FHIR) are made on the delivery worker, woken
+    // now; the answer does not wait for them (Orthanc's HTTP thread is not
+    // held): the version says "pdf_instance" once they are stored, and the
+    // page asks again until then.
+    r->c.delivery.Wake();
     const Report report = r->c.service.Get(outcome.report.id);
     Json::Value answer = r->Full(report, ctx.identity, outcome.version.version);
     answer["signed"]["version"] = outcome.version.version;

@@ -215,6 +215,27 @@ function Editor({ initial, templates, viewer }) {
   const editing = !!(report.may && report.may.edit && version && !version.signed);
   const template = report.template || templates.filter(function (tp) { return tp.key === templateKey; })[0] || null;
 
+  // Just signed: the PDF is stored with the images by the server's worker a
+  // moment later; asked again every second until the version names it.
+  const waitingForPdf = !!(version && version.signed && !version.pdf_instance);
+  useEffect(function () {
+    if (!waitingForPdf) return undefined;
+    let tries = 0;
+    let stopped = false;
+    const timerId = setInterval(async function () {
+      tries += 1;
+      if (tries > 120) { clearInterval(timerId); return; }
+      try {
+        const answer = await api('/bridge/reports/' + report.id, { query: { version: String(version.version) } });
+        if (!stopped && answer && answer.version && answer.version.pdf_instance) {
+          clearInterval(timerId);
+          setReport(answer);
+        }
+      } catch (e) { /* asked again at the next tick */ }
+    }, 1000);
+    return function () { stopped = true; clearInterval(timerId); };
+  }, [waitingForPdf, report.id, version && version.version]);
+
   function adopt(answer) {
     setReport(answer);
     if (answer.version && answer.version.content) {

@@ -6,8 +6,8 @@ plugin. --reports CT studies are stored (one instance each) and enter the readin
 a radiologist claims it and saves a CT-head draft of realistic length (about 2 KB of findings),
 untimed. Then each report is signed in turn, and what is timed is, per report, from sending
 POST /bridge/reports/{id}/sign {"password"} until the signed version names its Encapsulated PDF
-instance in Orthanc: the sign route's answer when the delivery worker stored it within the
-route's wait (the usual case), else polling GET /bridge/reports/{id} every 10 ms. Each PDF
+instance in Orthanc: the sign route answers once the signature is committed (it does not wait for
+the delivery worker), then GET /bridge/reports/{id} is polled every 10 ms. Each PDF
 instance is then checked to exist in Orthanc (GET /instances/{id}) and to be application/pdf.
 
 What a sign-off does in that time: the password checked again (scrypt), the canonical content
